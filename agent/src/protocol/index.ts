@@ -1,0 +1,285 @@
+/**
+ * The wire contract between the hub and its agents.
+ *
+ * Every event in both directions has a zod schema here and a type inferred
+ * from it. Both ends parse each incoming payload with `parseMessage` before
+ * any other code sees it, so the hub and the agent can never disagree about
+ * a shape without one of them saying so.
+ */
+import { z } from 'zod';
+
+/** Bumped on any change that an older peer could misread. */
+export const PROTOCOL_VERSION = 1;
+
+/** Socket.io namespace that agents connect to. */
+export const AGENT_NAMESPACE = '/agent';
+
+/** Default TCP port of the hub's agent gateway. */
+export const DEFAULT_AGENT_PORT = 7420;
+
+/**
+ * Size limits shared by both ends, so a payload the agent sends is one the
+ * hub accepts. Every limit is in bytes of UTF-8.
+ */
+export const LIMITS = {
+  /** socket.io `maxHttpBufferSize` on both sides. */
+  maxMessageBytes: 1_000_000,
+  /** Upper bound for one `events` batch; the agent splits below it. */
+  maxBatchBytes: 256 * 1024,
+  /** A longer output line is cut and marked. */
+  maxLineBytes: 16 * 1024,
+  /** One emitted record, serialized as JSON. */
+  maxRecordBytes: 64 * 1024,
+  /** Output kept per run; past it the agent writes one marker and drops the rest. */
+  maxRunLogBytes: 50 * 1024 * 1024,
+  /** Task source or compiled bundle carried by an assignment. */
+  maxCodeBytes: 512 * 1024,
+} as const;
+
+const id = z.string().min(1).max(128);
+const runId = id;
+const attempt = z.number().int().min(1).max(1000);
+const seq = z.number().int().min(1);
+const timestamp = z.number().int().nonnegative();
+
+/** JSON values: what configs, records and results may hold. */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+export const jsonValue: z.ZodType<Json> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
+);
+export const jsonObject = z.record(z.string(), jsonValue);
+
+// ---------------------------------------------------------------------------
+// Handshake
+
+/** Sent as socket.io `auth` on every connection attempt. */
+export const agentAuthSchema = z.object({
+  protocolVersion: z.number().int(),
+  agentId: id,
+  name: z.string().min(1).max(128),
+  version: z.string().max(64),
+  token: z.string().min(1).max(512),
+});
+export type AgentAuth = z.infer<typeof agentAuthSchema>;
+
+/** Why the hub refused a connection or ended one for good. */
+export const refusalCodeSchema = z.enum([
+  'invalid_handshake',
+  'bad_token',
+  'protocol_mismatch',
+  'agent_forgotten',
+  'replaced',
+]);
+export type RefusalCode = z.infer<typeof refusalCodeSchema>;
+
+/**
+ * Refusals after which reconnecting cannot help; the agent prints the reason
+ * and exits. Any other disconnect is followed by a reconnect with backoff.
+ */
+export const TERMINAL_REFUSALS: ReadonlySet<RefusalCode> = new Set([
+  'invalid_handshake',
+  'bad_token',
+  'protocol_mismatch',
+  'agent_forgotten',
+]);
+
+/** `data` of the socket.io connect error, and payload of `bye`. */
+export const refusalSchema = z.object({
+  code: refusalCodeSchema,
+  message: z.string().max(1000),
+});
+export type Refusal = z.infer<typeof refusalSchema>;
+
+// ---------------------------------------------------------------------------
+// Agent to hub
+
+export const machineFactsSchema = z.object({
+  hostname: z.string().max(255),
+  platform: z.string().max(32),
+  arch: z.string().max(32),
+  cpus: z.number().int().min(1),
+  memoryBytes: z.number().nonnegative(),
+  nodeVersion: z.string().max(32),
+});
+export type MachineFacts = z.infer<typeof machineFactsSchema>;
+
+export const helloSchema = z.object({
+  facts: machineFactsSchema,
+  tags: z.array(z.string().min(1).max(64)).max(64),
+  slots: z.number().int().min(1).max(1024),
+  /** Normalized load above which the agent takes no new run; null for no limit. */
+  maxLoad: z.number().positive().nullable(),
+  /** Runs the agent is still executing or still has unacknowledged events for. */
+  runs: z.array(z.object({ runId, attempt })).max(10_000),
+});
+export type Hello = z.infer<typeof helloSchema>;
+
+export const helloReplySchema = z.object({
+  /** Runs the hub no longer wants: stale attempts, runs already final. */
+  cancel: z.array(runId),
+  /** Highest sequence number the hub has applied, per reported run. */
+  acked: z.record(z.string(), z.number().int().nonnegative()),
+  draining: z.boolean(),
+});
+export type HelloReply = z.infer<typeof helloReplySchema>;
+
+export const loadReportSchema = z.object({
+  /** 1-minute load average divided by CPU count; null where unknown. */
+  load: z.number().nonnegative().nullable(),
+  /** CPU utilisation 0..1 from os.cpus() deltas since the last report; null on the first. */
+  cpu: z.number().min(0).max(1).nullable(),
+  freeMemoryBytes: z.number().nonnegative(),
+  running: z.number().int().nonnegative(),
+});
+export type LoadReport = z.infer<typeof loadReportSchema>;
+
+export const logStreamSchema = z.enum(['stdout', 'stderr', 'system']);
+export type LogStream = z.infer<typeof logStreamSchema>;
+
+export const logLineSchema = z.object({
+  t: timestamp,
+  s: logStreamSchema,
+  m: z.string(),
+});
+export type LogLine = z.infer<typeof logLineSchema>;
+
+/** Final statuses an agent can report; `lost` is only ever set by the hub. */
+export const agentFinalStatusSchema = z.enum(['succeeded', 'failed', 'timed_out', 'cancelled']);
+export type AgentFinalStatus = z.infer<typeof agentFinalStatusSchema>;
+
+const runEventBase = { runId, attempt, seq, at: timestamp };
+
+export const runEventSchema = z.discriminatedUnion('type', [
+  z.object({ ...runEventBase, type: z.literal('started'), pid: z.number().int().nullable() }),
+  z.object({ ...runEventBase, type: z.literal('log'), lines: z.array(logLineSchema).min(1) }),
+  z.object({
+    ...runEventBase,
+    type: z.literal('progress'),
+    percent: z.number().min(0).max(100),
+    message: z.string().max(1000).nullable(),
+  }),
+  z.object({ ...runEventBase, type: z.literal('records'), records: z.array(jsonValue).min(1) }),
+  z.object({
+    ...runEventBase,
+    type: z.literal('finished'),
+    status: agentFinalStatusSchema,
+    exitCode: z.number().int().nullable(),
+    signal: z.string().max(32).nullable(),
+    error: z.string().max(4000).nullable(),
+    result: jsonValue.nullable(),
+    logTruncated: z.boolean(),
+  }),
+]);
+export type RunEvent = z.infer<typeof runEventSchema>;
+export type RunEventType = RunEvent['type'];
+
+export const eventBatchSchema = z.object({
+  events: z.array(runEventSchema).min(1).max(10_000),
+});
+export type EventBatch = z.infer<typeof eventBatchSchema>;
+
+export const eventBatchAckSchema = z.object({
+  /** Highest sequence number applied, per run in the batch. */
+  acked: z.record(z.string(), z.number().int().nonnegative()),
+  /** Runs the agent must stop because the hub has already ended them. */
+  cancel: z.array(runId),
+});
+export type EventBatchAck = z.infer<typeof eventBatchAckSchema>;
+
+// ---------------------------------------------------------------------------
+// Hub to agent
+
+export const runtimeSchema = z.enum(['node', 'shell']);
+export type Runtime = z.infer<typeof runtimeSchema>;
+
+export const assignmentSchema = z.object({
+  runId,
+  attempt,
+  jobId: id.nullable(),
+  jobName: z.string().max(200).nullable(),
+  taskId: id,
+  taskName: z.string().max(200),
+  runtime: runtimeSchema,
+  /** Shell script, or the task compiled to one ES module for `node`. */
+  code: z.string().max(LIMITS.maxCodeBytes),
+  /** SHA-256 of `code`, hex; lets the agent cache compiled tasks. */
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  config: jsonObject,
+  env: z.record(z.string(), z.string()),
+  /** Keys of `env` whose values are masked in every output line. */
+  secretEnv: z.array(z.string()),
+  timeoutSec: z.number().positive().nullable(),
+});
+export type Assignment = z.infer<typeof assignmentSchema>;
+
+export const assignReplySchema = z.discriminatedUnion('accepted', [
+  z.object({ accepted: z.literal(true) }),
+  z.object({
+    accepted: z.literal(false),
+    reason: z.enum(['no_free_slot', 'draining', 'duplicate', 'invalid']),
+  }),
+]);
+export type AssignReply = z.infer<typeof assignReplySchema>;
+
+export const cancelReasonSchema = z.enum(['user', 'timeout', 'stale', 'hub_lost_track']);
+export type CancelReason = z.infer<typeof cancelReasonSchema>;
+
+export const cancelSchema = z.object({ runId, reason: cancelReasonSchema });
+export type CancelRequest = z.infer<typeof cancelSchema>;
+
+export const drainSchema = z.object({ draining: z.boolean() });
+export type DrainRequest = z.infer<typeof drainSchema>;
+
+// ---------------------------------------------------------------------------
+// Event maps, one per direction, typing both ends of the socket.
+
+export type Ack<T> = (reply: T) => void;
+
+export interface AgentToHubEvents {
+  hello: (payload: Hello, ack: Ack<HelloReply>) => void;
+  load: (payload: LoadReport) => void;
+  events: (payload: EventBatch, ack: Ack<EventBatchAck>) => void;
+}
+
+export interface HubToAgentEvents {
+  assign: (payload: Assignment, ack: Ack<AssignReply>) => void;
+  cancel: (payload: CancelRequest) => void;
+  drain: (payload: DrainRequest) => void;
+  bye: (payload: Refusal) => void;
+}
+
+/** Schema of every event's first argument, used by `parseMessage`. */
+export const agentToHubSchemas = {
+  hello: helloSchema,
+  load: loadReportSchema,
+  events: eventBatchSchema,
+} as const satisfies Record<keyof AgentToHubEvents, z.ZodType>;
+
+export const hubToAgentSchemas = {
+  assign: assignmentSchema,
+  cancel: cancelSchema,
+  drain: drainSchema,
+  bye: refusalSchema,
+} as const satisfies Record<keyof HubToAgentEvents, z.ZodType>;
+
+/** Schemas of the ack payloads, parsed by the side that sent the request. */
+export const ackSchemas = {
+  hello: helloReplySchema,
+  events: eventBatchAckSchema,
+  assign: assignReplySchema,
+} as const;
+
+/** How long either side waits for an ack before it treats the request as failed. */
+export const ACK_TIMEOUT_MS = 10_000;
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/**
+ * Parses one incoming payload, returning a short reason instead of throwing,
+ * so a malformed message can be logged and dropped without crashing.
+ */
+export function parseMessage<T>(schema: z.ZodType<T>, payload: unknown): ParseResult<T> {
+  const result = schema.safeParse(payload);
+  if (result.success) return { ok: true, value: result.data };
+  return { ok: false, reason: z.prettifyError(result.error).slice(0, 1000) };
+}
