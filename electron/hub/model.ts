@@ -8,6 +8,21 @@ import { jsonObject, runtimeSchema, type Json, type LogStream, type MachineFacts
 
 export type { Json, Runtime };
 
+/**
+ * The schema of a partial update: every field optional and, unlike zod's
+ * `.partial()`, no defaults filled in, so a patch never resets a field it
+ * does not name.
+ */
+function patchOf<Shape extends z.ZodRawShape>(schema: z.ZodObject<Shape>) {
+  const fields = Object.fromEntries(
+    Object.entries(schema.shape).map(([key, field]) => [
+      key,
+      ((field instanceof z.ZodDefault ? field.removeDefault() : field) as z.ZodType).optional(),
+    ]),
+  );
+  return z.object(fields) as unknown as z.ZodType<Partial<z.infer<z.ZodObject<Shape>>>>;
+}
+
 const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 const tag = z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -');
 
@@ -21,7 +36,7 @@ export const taskInputSchema = z.object({
   defaultConfig: jsonObject.default({}),
 });
 export type TaskInput = z.infer<typeof taskInputSchema>;
-export const taskPatchSchema = taskInputSchema.partial();
+export const taskPatchSchema = patchOf(taskInputSchema);
 export type TaskPatch = z.infer<typeof taskPatchSchema>;
 
 /** One compile diagnostic, 1-based line and column. */
@@ -78,7 +93,7 @@ export const jobInputSchema = z.object({
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name'), z.string()).default({}),
 });
 export type JobInput = z.infer<typeof jobInputSchema>;
-export const jobPatchSchema = z.object(jobInputSchema.shape).partial();
+export const jobPatchSchema = patchOf(jobInputSchema);
 export type JobPatch = z.infer<typeof jobPatchSchema>;
 
 export interface Job extends JobInput {
@@ -113,6 +128,12 @@ export interface Run {
   taskId: string;
   taskVersion: number;
   trigger: RunTrigger;
+  /** Config the task receives: the job's config merged over the task's default, fixed when the run is queued. */
+  config: Record<string, Json>;
+  /** Tags an agent must carry, for ad-hoc runs; job runs use the job's current tags. */
+  tags: string[];
+  timeoutSec: number | null;
+  retryDelaySec: number;
   status: RunStatus;
   attempt: number;
   /** Retries allowed after the first attempt, fixed when the run was queued. */
@@ -131,9 +152,13 @@ export interface Run {
   notBefore: number | null;
   /** Set while the run's agent is disconnected; the run is lost if it stays so past the grace period. */
   agentOfflineSince: number | null;
+  /** Set when a user asked to cancel a run an agent holds; the agent confirms with a final status. */
+  cancelRequestedAt: number | null;
   queuedAt: number;
   startedAt: number | null;
   finishedAt: number | null;
+  /** Highest event sequence number applied for the current attempt. */
+  lastSeq: number;
   logLines: number;
   logBytes: number;
   logTruncated: boolean;

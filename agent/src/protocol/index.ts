@@ -81,6 +81,7 @@ export const TERMINAL_REFUSALS: ReadonlySet<RefusalCode> = new Set([
   'bad_token',
   'protocol_mismatch',
   'agent_forgotten',
+  'replaced',
 ]);
 
 /** `data` of the socket.io connect error, and payload of `bye`. */
@@ -114,10 +115,20 @@ export const helloSchema = z.object({
 });
 export type Hello = z.infer<typeof helloSchema>;
 
+/** A run attempt the hub wants stopped: a stale attempt, or a run it has already ended. */
+export const runRefSchema = z.object({ runId, attempt });
+export type RunRef = z.infer<typeof runRefSchema>;
+
+/**
+ * In `acked`, this value means the hub will apply nothing more from that run
+ * attempt, so the agent drops all its events for it.
+ */
+export const ACK_ALL = Number.MAX_SAFE_INTEGER;
+
 export const helloReplySchema = z.object({
-  /** Runs the hub no longer wants: stale attempts, runs already final. */
-  cancel: z.array(runId),
-  /** Highest sequence number the hub has applied, per reported run. */
+  /** Runs the hub no longer wants; the agent stops them if they still run. */
+  cancel: z.array(runRefSchema),
+  /** Highest sequence number the hub has applied, per reported run, or ACK_ALL. */
   acked: z.record(z.string(), z.number().int().nonnegative()),
   draining: z.boolean(),
 });
@@ -179,10 +190,10 @@ export const eventBatchSchema = z.object({
 export type EventBatch = z.infer<typeof eventBatchSchema>;
 
 export const eventBatchAckSchema = z.object({
-  /** Highest sequence number applied, per run in the batch. */
+  /** Highest sequence number applied, per run in the batch, or ACK_ALL. */
   acked: z.record(z.string(), z.number().int().nonnegative()),
   /** Runs the agent must stop because the hub has already ended them. */
-  cancel: z.array(runId),
+  cancel: z.array(runRefSchema),
 });
 export type EventBatchAck = z.infer<typeof eventBatchAckSchema>;
 
@@ -224,7 +235,7 @@ export type AssignReply = z.infer<typeof assignReplySchema>;
 export const cancelReasonSchema = z.enum(['user', 'timeout', 'stale', 'hub_lost_track']);
 export type CancelReason = z.infer<typeof cancelReasonSchema>;
 
-export const cancelSchema = z.object({ runId, reason: cancelReasonSchema });
+export const cancelSchema = z.object({ runId, attempt, reason: cancelReasonSchema });
 export type CancelRequest = z.infer<typeof cancelSchema>;
 
 export const drainSchema = z.object({ draining: z.boolean() });

@@ -1,0 +1,166 @@
+/**
+ * One agent process: its connection to the hub, its outbox and its runs,
+ * and the graceful stop that ties them together.
+ */
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { HubConnection } from './connection.js';
+import type { AgentError } from './errors.js';
+import type { Logger } from './logger.js';
+import { LoadSampler, readMachineFacts, readNormalizedLoad } from './machine.js';
+import type { AgentOptions } from './options.js';
+import { Outbox } from './outbox.js';
+import { PROTOCOL_VERSION, type Hello, type HelloReply, type RunRef } from './protocol/index.js';
+import { RunManager } from './runs.js';
+import type { RunSettings } from './runner/types.js';
+import { AGENT_VERSION } from './version.js';
+
+export interface AgentConfig extends AgentOptions {
+  agentId: string;
+  log: Logger;
+  /** Defaults to the compiled task host beside this module. */
+  taskHostPath?: string;
+}
+
+/** A hello lists at most this many runs, which keeps it far below LIMITS.maxMessageBytes. */
+const MAX_HELLO_RUNS = 2_000;
+const FLUSH_TIMEOUT_MS = 5_000;
+const STDIO_GRACE_MS = 5_000;
+const READY_TIMEOUT_MS = 15_000;
+
+export class Agent {
+  /** Resolves after a graceful stop; rejects with an AgentError when the hub refuses the agent or cannot be reached. */
+  readonly done: Promise<void>;
+  private readonly outbox: Outbox;
+  private readonly runs: RunManager;
+  private readonly connection: HubConnection;
+  private readonly loadSampler = new LoadSampler();
+  private stopping: Promise<void> | null = null;
+  private resolveDone: () => void = () => undefined;
+  private rejectDone: (error: AgentError) => void = () => undefined;
+
+  constructor(private readonly config: AgentConfig) {
+    this.done = new Promise((resolve, reject) => {
+      this.resolveDone = resolve;
+      this.rejectDone = reject;
+    });
+    this.outbox = new Outbox({
+      send: (batch) => this.connection.sendEvents(batch),
+      onCancel: (refs) => this.cancelRuns(refs),
+      log: config.log.child({ component: 'outbox' }),
+    });
+    this.runs = new RunManager({
+      slots: config.slots,
+      maxLoad: config.maxLoad,
+      readLoad: readNormalizedLoad,
+      sink: this.outbox,
+      settings: this.runSettings(),
+      log: config.log,
+    });
+    this.connection = new HubConnection({
+      hubUrl: config.hubUrl,
+      auth: { protocolVersion: PROTOCOL_VERSION, agentId: config.agentId, name: config.name, version: AGENT_VERSION, token: config.token },
+      connectTimeoutMs: config.connectTimeoutMs,
+      loadIntervalMs: config.loadIntervalMs,
+      log: config.log.child({ component: 'connection' }),
+      handlers: {
+        buildHello: () => this.buildHello(),
+        handleHelloReply: (reply) => this.handleHelloReply(reply),
+        handleAssign: (assignment) => this.runs.assign(assignment),
+        handleCancel: (request) => this.runs.cancel(request, request.reason),
+        handleDrain: (draining) => this.runs.setDraining(draining),
+        buildLoadReport: () => this.loadSampler.sample(this.runs.runningCount),
+        handleDisconnect: () => this.outbox.pause(),
+        handleFatal: (error) => void this.abort(error),
+      },
+    });
+  }
+
+  start(): void {
+    const { log, agentId, name, slots, tags } = this.config;
+    log.info({ agentId, name, slots, tags, version: AGENT_VERSION, hub: this.config.hubUrl }, 'agent starting');
+    this.connection.start();
+  }
+
+  /**
+   * Stops gracefully: no new runs, running ones get `stopGraceMs` to finish
+   * and are cancelled after it, then the outbox is flushed for a bounded time.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopGracefully();
+    return this.stopping;
+  }
+
+  /** Kills every run's process group at once; for a second signal or process exit. */
+  killAllNow(): void {
+    this.runs.killAllNow();
+  }
+
+  private async stopGracefully(): Promise<void> {
+    const { log, stopGraceMs, killGraceMs } = this.config;
+    this.runs.beginStop();
+    log.info({ running: this.runs.runningCount, stopGraceMs }, 'agent stopping, waiting for runs');
+    if (!(await this.runs.waitIdle(stopGraceMs))) {
+      log.warn({ running: this.runs.runningCount }, 'runs still going after the stop grace period, cancelling them');
+      this.runs.cancelAll('agent_stopping');
+      await this.runs.waitIdle(killGraceMs + STDIO_GRACE_MS + 1_000);
+    }
+    const flushed = await this.outbox.flush(FLUSH_TIMEOUT_MS);
+    if (!flushed) log.warn({ runs: this.outbox.pendingRuns().length }, 'stopping with events the hub has not acknowledged');
+    this.connection.close();
+    this.outbox.close();
+    log.info({}, 'agent stopped');
+    this.resolveDone();
+  }
+
+  /** Stops all runs and rejects `done`, because the hub refused the agent and its runs could never report. */
+  private async abort(error: AgentError): Promise<void> {
+    this.config.log.error({ code: error.code }, 'agent cannot continue');
+    this.runs.beginStop();
+    this.runs.cancelAll('agent_stopping');
+    await this.runs.waitIdle(this.config.killGraceMs + 1_000);
+    this.outbox.close();
+    this.rejectDone(error);
+  }
+
+  private buildHello(): Hello {
+    const runs = new Map<string, RunRef>();
+    for (const ref of [...this.runs.runningKeys(), ...this.outbox.pendingRuns()]) runs.set(`${ref.runId}#${ref.attempt}`, ref);
+    const listed = [...runs.values()];
+    if (listed.length > MAX_HELLO_RUNS) {
+      // NOTE: the runs left out still resend their events; the hub applies them idempotently.
+      this.config.log.warn({ runs: listed.length, listed: MAX_HELLO_RUNS }, 'too many runs for one hello, listing only part of them');
+    }
+    return {
+      facts: readMachineFacts(),
+      tags: this.config.tags,
+      slots: this.config.slots,
+      maxLoad: this.config.maxLoad,
+      runs: listed.slice(0, MAX_HELLO_RUNS),
+    };
+  }
+
+  private handleHelloReply(reply: HelloReply): void {
+    this.cancelRuns(reply.cancel);
+    this.runs.setDraining(reply.draining);
+    this.outbox.resume(reply.acked);
+    this.config.log.info({ draining: reply.draining, cancelled: reply.cancel.length }, 'hello acknowledged');
+  }
+
+  private cancelRuns(refs: RunRef[]): void {
+    for (const ref of refs) this.runs.cancel(ref, 'hub_lost_track');
+  }
+
+  private runSettings(): RunSettings {
+    return {
+      dataDir: this.config.dataDir,
+      agent: { id: this.config.agentId, name: this.config.name, hostname: os.hostname() },
+      killGraceMs: this.config.killGraceMs,
+      maxRunLogBytes: this.config.maxRunLogBytes,
+      stdioGraceMs: STDIO_GRACE_MS,
+      readyTimeoutMs: READY_TIMEOUT_MS,
+      taskHostPath: this.config.taskHostPath ?? fileURLToPath(new URL('./task-host.js', import.meta.url)),
+      log: this.config.log,
+    };
+  }
+}

@@ -1,0 +1,288 @@
+/**
+ * One run of a task in its own process group: output, timeout, cancel and
+ * the final status. The runtime-specific parts (shell script or node task
+ * host) come from a launcher.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import type { RunKey } from '../outbox.js';
+import { LIMITS, type AgentFinalStatus, type Assignment, type Json } from '../protocol/index.js';
+import { describeExit, type ProcessExit } from './exit-reasons.js';
+import { LineSplitter } from './lines.js';
+import { startNodeTask } from './node.js';
+import { RunOutput, type RunEventSink } from './output.js';
+import { isProcessTreeAlive, signalProcessTree } from './process-tree.js';
+import { startShellTask } from './shell.js';
+import type { Launcher, RunSettings, RunStopReason, TaskProcess } from './types.js';
+
+/** The part of the outbox a run uses: where events go, and whether to hold back output. */
+export interface RunSink extends RunEventSink {
+  readonly isUnderPressure: boolean;
+  onceRelieved(listener: () => void): () => void;
+}
+
+export interface RunOutcome {
+  status: AgentFinalStatus;
+  exitCode: number | null;
+  signal: string | null;
+  error: string | null;
+  result: Json | null;
+  logTruncated: boolean;
+}
+
+const LAUNCHERS: Record<Assignment['runtime'], Launcher> = { shell: startShellTask, node: startNodeTask };
+
+const STOP_REASONS: Record<RunStopReason, string> = {
+  user: 'cancelled by a user',
+  timeout: 'timed out',
+  stale: 'cancelled because the hub moved the run to a newer attempt',
+  hub_lost_track: 'cancelled because the hub no longer tracks this run',
+  agent_stopping: 'cancelled because the agent is stopping',
+};
+
+const MAX_ERROR_CHARS = 4000;
+
+export class Run {
+  readonly key: RunKey;
+  /** Resolves once the `finished` event is queued; never rejects. */
+  readonly finished: Promise<RunOutcome>;
+  private readonly output: RunOutput;
+  private readonly runDir: string;
+  private resolveFinished: (outcome: RunOutcome) => void = () => undefined;
+  private task: TaskProcess | null = null;
+  private splitters: LineSplitter[] = [];
+  private exit: ProcessExit | null = null;
+  /** Why the run was stopped; stays null when the stop came after the task had exited by itself. */
+  private stopReason: RunStopReason | null = null;
+  private stopRequested = false;
+  private startError: string | null = null;
+  private done = false;
+  private paused = false;
+  private releasePressure: (() => void) | null = null;
+  private timeoutTimer: NodeJS.Timeout | null = null;
+  private stdioTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly assignment: Assignment,
+    private readonly sink: RunSink,
+    private readonly settings: RunSettings,
+  ) {
+    this.key = { runId: assignment.runId, attempt: assignment.attempt };
+    this.output = new RunOutput(this.key, sink, secretValues(assignment), {
+      maxLineBytes: LIMITS.maxLineBytes,
+      maxRunLogBytes: settings.maxRunLogBytes,
+    });
+    this.runDir = path.join(settings.dataDir, 'runs', runDirName(assignment));
+    this.finished = new Promise((resolve) => {
+      this.resolveFinished = resolve;
+    });
+  }
+
+  get isDone(): boolean {
+    return this.done;
+  }
+
+  /** Starts the task; a failure to start becomes a failed run, never a rejection. */
+  async start(): Promise<void> {
+    try {
+      await mkdir(this.runDir, { recursive: true, mode: 0o700 });
+      if (this.stopReason !== null) {
+        this.finalize();
+        return;
+      }
+      this.task = await LAUNCHERS[this.assignment.runtime]({
+        assignment: this.assignment,
+        settings: this.settings,
+        runDir: this.runDir,
+        output: this.output,
+        baseEnv: agentEnvironment(),
+        onOutput: () => this.applyPressure(),
+      });
+    } catch (error: unknown) {
+      this.startError = `could not start the task: ${errorMessage(error)}`;
+      this.finalize();
+      return;
+    }
+    this.attach(this.task);
+  }
+
+  /** Stops the run with SIGTERM, then SIGKILL after the grace period; repeated calls do nothing. */
+  cancel(reason: RunStopReason): void {
+    if (this.done || this.stopRequested) return;
+    this.stopRequested = true;
+    if (this.exit === null) this.stopReason = reason;
+    // Before the process exists, start() checks stopReason and attach() signals the new process.
+    if (this.task !== null) this.signalStop(this.task, reason);
+  }
+
+  /** Sends SIGKILL to the process group at once, for an agent that exits now. */
+  killNow(): void {
+    if (this.task !== null && isProcessTreeAlive(this.task.child)) signalProcessTree(this.task.child, 'SIGKILL');
+  }
+
+  private attach(task: TaskProcess): void {
+    const { child } = task;
+    this.sink.push(this.key, { type: 'started', pid: child.pid ?? null });
+    this.settings.log.info({ runId: this.key.runId, attempt: this.key.attempt, pid: child.pid }, 'run started');
+    const lineCap = Math.max(LIMITS.maxLineBytes, LIMITS.maxRecordBytes + 64);
+    if (child.stdout !== null) {
+      this.readLines(child.stdout, new LineSplitter(lineCap, (text, bytes) => {
+        if (!task.handleStdoutLine(text, bytes)) this.output.line('stdout', text, bytes);
+      }));
+    }
+    if (child.stderr !== null) {
+      this.readLines(child.stderr, new LineSplitter(lineCap, (text, bytes) => this.output.line('stderr', text, bytes)));
+    }
+    child.on('exit', (exitCode, signal) => this.handleExit({ exitCode, signal }));
+    child.on('close', () => this.finalize());
+    child.on('error', (error) => {
+      this.startError ??= `could not start the task: ${error.message}`;
+      if (child.pid === undefined) this.finalize();
+    });
+    if (this.stopReason !== null) this.signalStop(task, this.stopReason);
+    const timeoutSec = this.assignment.timeoutSec;
+    if (timeoutSec !== null) this.timeoutTimer = setTimeout(() => this.cancel('timeout'), timeoutSec * 1000);
+  }
+
+  private readLines(stream: Readable, splitter: LineSplitter): void {
+    this.splitters.push(splitter);
+    stream.on('data', (chunk: Buffer) => {
+      splitter.write(chunk);
+      this.applyPressure();
+    });
+    stream.on('end', () => splitter.end());
+    stream.on('error', () => splitter.end());
+  }
+
+  /** Stops reading output while the outbox is over its bound, so the child blocks instead of memory growing. */
+  private applyPressure(): void {
+    if (this.paused || this.done || !this.sink.isUnderPressure || this.task === null) return;
+    this.paused = true;
+    const { child } = this.task;
+    child.stdout?.pause();
+    child.stderr?.pause();
+    this.task.setPaused(true);
+    this.releasePressure = this.sink.onceRelieved(() => {
+      this.paused = false;
+      this.releasePressure = null;
+      child.stdout?.resume();
+      child.stderr?.resume();
+      this.task?.setPaused(false);
+    });
+  }
+
+  private handleExit(exit: ProcessExit): void {
+    this.exit = exit;
+    if (this.timeoutTimer !== null) clearTimeout(this.timeoutTimer);
+    this.stdioTimer = setTimeout(() => this.handleStdioStillOpen(), this.settings.stdioGraceMs);
+  }
+
+  /** Finalises a run whose stdout or stderr a background process still keeps open after the task exited. */
+  private handleStdioStillOpen(): void {
+    const task = this.task;
+    if (this.done || task === null) return;
+    if (this.paused) {
+      // The pipes are open because the run is waiting for the outbox, not because of a leftover process.
+      this.stdioTimer = setTimeout(() => this.handleStdioStillOpen(), this.settings.stdioGraceMs);
+      return;
+    }
+    const seconds = this.settings.stdioGraceMs / 1000;
+    this.output.system(`the task exited but its output was still open ${seconds} s later; killing the processes left in its group`);
+    signalProcessTree(task.child, 'SIGKILL');
+    task.child.stdout?.destroy();
+    task.child.stderr?.destroy();
+    this.finalize();
+  }
+
+  private signalStop(task: TaskProcess, reason: RunStopReason): void {
+    this.settings.log.info({ runId: this.key.runId, attempt: this.key.attempt, reason }, 'stopping run');
+    task.beforeStop(reason);
+    signalProcessTree(task.child, 'SIGTERM');
+    const timer = setTimeout(() => this.escalate(task), this.settings.killGraceMs);
+    timer.unref();
+  }
+
+  private escalate(task: TaskProcess): void {
+    if (!isProcessTreeAlive(task.child)) return;
+    this.output.system(`still running ${this.settings.killGraceMs} ms after SIGTERM; sending SIGKILL`);
+    signalProcessTree(task.child, 'SIGKILL');
+  }
+
+  private finalize(): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.timeoutTimer !== null) clearTimeout(this.timeoutTimer);
+    if (this.stdioTimer !== null) clearTimeout(this.stdioTimer);
+    this.releasePressure?.();
+    for (const splitter of this.splitters) splitter.end();
+
+    const outcome = this.decideOutcome();
+    this.sink.push(this.key, { type: 'finished', ...outcome });
+    this.task?.dispose();
+    this.settings.log.info({ runId: this.key.runId, attempt: this.key.attempt, status: outcome.status }, 'run finished');
+    rm(this.runDir, { recursive: true, force: true }).catch((error: unknown) => {
+      this.settings.log.warn({ runId: this.key.runId, err: error }, 'could not remove the run directory');
+    });
+    this.resolveFinished(outcome);
+  }
+
+  private decideOutcome(): RunOutcome {
+    const exit = this.exit ?? { exitCode: null, signal: null };
+    const base = { exitCode: exit.exitCode, signal: exit.signal, logTruncated: this.output.logTruncated };
+    const result = this.task === null ? null : this.output.maskJson(this.task.result() ?? null);
+
+    if (this.stopReason === 'timeout') {
+      const limit = this.assignment.timeoutSec;
+      return { ...base, status: 'timed_out', error: limit === null ? 'timed out' : `timed out after ${limit} s`, result };
+    }
+    if (this.stopReason !== null) return { ...base, status: 'cancelled', error: STOP_REASONS[this.stopReason], result };
+    if (this.startError !== null) return { ...base, status: 'failed', error: this.cutError(this.startError), result: null };
+
+    const failure = this.task?.failure(exit) ?? null;
+    if (failure !== null) return { ...base, status: 'failed', error: this.cutError(failure), result };
+    const resultBytes = Buffer.byteLength(JSON.stringify(result));
+    if (resultBytes > LIMITS.maxRecordBytes) {
+      const error = `the result is ${resultBytes} bytes of JSON, over the limit of ${LIMITS.maxRecordBytes}`;
+      return { ...base, status: 'failed', error, result: null };
+    }
+    if (exit.exitCode === 0) return { ...base, status: 'succeeded', error: null, result };
+    return { ...base, status: 'failed', error: describeExit(exit), result };
+  }
+
+  private cutError(text: string): string {
+    return this.output.mask(text).slice(0, MAX_ERROR_CHARS);
+  }
+}
+
+/**
+ * Removes the scratch directories of runs from an earlier agent process,
+ * which an agent that was killed could not clean up. No run of this process exists yet.
+ */
+export async function removeLeftoverRunDirs(dataDir: string): Promise<void> {
+  await rm(path.join(dataDir, 'runs'), { recursive: true, force: true });
+}
+
+function secretValues(assignment: Assignment): string[] {
+  return assignment.secretEnv.map((key) => assignment.env[key]).filter((value): value is string => value !== undefined);
+}
+
+/** Run ids come from the hub and may hold any character, so unusual ones are hashed into a safe name. */
+function runDirName(assignment: Assignment): string {
+  const safe = /^[A-Za-z0-9_-]{1,64}$/.test(assignment.runId)
+    ? assignment.runId
+    : createHash('sha256').update(assignment.runId).digest('hex').slice(0, 32);
+  return `${safe}-${assignment.attempt}`;
+}
+
+/** Tasks inherit the agent's environment, but never its enrollment token. */
+function agentEnvironment(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.FARMBOY_AGENT_TOKEN;
+  return env;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

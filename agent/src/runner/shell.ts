@@ -1,0 +1,69 @@
+/**
+ * Shell tasks: the script is written to the run directory and run by
+ * /bin/sh, with the config in FARMBOY_CONFIG and in a JSON file.
+ */
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Json } from '../protocol/index.js';
+import { parseProtocolLine } from './line-protocol.js';
+import type { LaunchContext, TaskProcess } from './types.js';
+
+const isWindows = process.platform === 'win32';
+
+/**
+ * Linux limits one environment string to 128 KiB (MAX_ARG_STRLEN); a larger
+ * config would make the spawn fail, so past this size it is only in the file.
+ */
+const MAX_CONFIG_ENV_BYTES = 64 * 1024;
+
+export async function startShellTask(context: LaunchContext): Promise<TaskProcess> {
+  const { assignment, runDir, output } = context;
+  const scriptPath = path.join(runDir, isWindows ? 'task.cmd' : 'task.sh');
+  const configPath = path.join(runDir, 'config.json');
+  const configJson = JSON.stringify(assignment.config);
+  await writeFile(scriptPath, assignment.code, { mode: 0o700 });
+  await writeFile(configPath, configJson, { mode: 0o600 });
+
+  const env: NodeJS.ProcessEnv = { ...context.baseEnv, ...assignment.env, ...runEnvironment(context), FARMBOY_CONFIG_FILE: configPath };
+  if (Buffer.byteLength(configJson) <= MAX_CONFIG_ENV_BYTES) {
+    env.FARMBOY_CONFIG = configJson;
+  } else {
+    output.system(`the config is ${Buffer.byteLength(configJson)} bytes, too large for FARMBOY_CONFIG; read FARMBOY_CONFIG_FILE instead`);
+  }
+
+  // NOTE: the Windows branch (cmd.exe /d /s /c) is untested here.
+  const child = isWindows
+    ? spawn('cmd.exe', ['/d', '/s', '/c', `"${scriptPath}"`], { cwd: runDir, env, detached: true, windowsHide: true, windowsVerbatimArguments: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn('/bin/sh', [scriptPath], { cwd: runDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+
+  let result: Json | null = null;
+  return {
+    child,
+    handleStdoutLine(text, fullBytes) {
+      const parsed = parseProtocolLine(text, fullBytes);
+      if (parsed === null) return false;
+      if (parsed.kind === 'progress') output.progress(parsed.percent, parsed.message);
+      else if (parsed.kind === 'record') output.record(parsed.value);
+      else if (parsed.kind === 'result') result = parsed.value;
+      else output.system(parsed.reason);
+      return true;
+    },
+    beforeStop: () => undefined,
+    setPaused: () => undefined,
+    result: () => result,
+    failure: () => null,
+    dispose: () => undefined,
+  };
+}
+
+/** Variables every task gets, describing its run; they override the job's own env of the same name. */
+export function runEnvironment({ assignment, settings }: LaunchContext): Record<string, string> {
+  return {
+    FARMBOY_RUN_ID: assignment.runId,
+    FARMBOY_ATTEMPT: String(assignment.attempt),
+    FARMBOY_JOB_ID: assignment.jobId ?? '',
+    FARMBOY_TASK_NAME: assignment.taskName,
+    FARMBOY_AGENT_ID: settings.agent.id,
+  };
+}

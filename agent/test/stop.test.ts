@@ -1,0 +1,110 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Run } from '../src/runner/run.js';
+import {
+  MemorySink,
+  livingGroupMembers,
+  makeAssignment,
+  makeSettings,
+  makeTempDir,
+  readFixture,
+  removeDir,
+  runToEnd,
+  startedPid,
+} from './helpers.js';
+
+/** Waits until a run's process group has started its background processes. */
+async function waitForGroupSize(groupId: number, size: number): Promise<void> {
+  for (let tries = 0; tries < 100; tries += 1) {
+    if ((await livingGroupMembers(groupId)).length >= size) return;
+    await sleep(20);
+  }
+  throw new Error(`process group ${groupId} never reached ${size} processes`);
+}
+
+describe('stopping runs', () => {
+  let dataDir = '';
+
+  beforeEach(async () => {
+    dataDir = await makeTempDir();
+  });
+
+  afterEach(async () => {
+    await removeDir(dataDir);
+  });
+
+  it.each([
+    { fixture: 'tree.sh', processes: 3, signal: 'SIGTERM' },
+    { fixture: 'ignore-term.sh', processes: 2, signal: 'SIGKILL' },
+  ])('times out $fixture leaving nothing alive', async ({ fixture, processes, signal }) => {
+    const assignment = makeAssignment('shell', await readFixture(fixture), { timeoutSec: 1 });
+    const sink = new MemorySink();
+    const run = new Run(assignment, sink, makeSettings(dataDir, { killGraceMs: 300 }));
+
+    await run.start();
+    const pid = startedPid(sink);
+    await waitForGroupSize(pid, processes);
+    const outcome = await run.finished;
+
+    expect(outcome.status).toBe('timed_out');
+    expect(outcome.error).toBe('timed out after 1 s');
+    expect(outcome.signal).toBe(signal);
+    expect(await livingGroupMembers(pid)).toEqual([]);
+  });
+
+  it.each([
+    { fixture: 'tree.sh', processes: 3 },
+    { fixture: 'ignore-term.sh', processes: 2 },
+  ])('cancels $fixture leaving nothing alive', async ({ fixture, processes }) => {
+    const assignment = makeAssignment('shell', await readFixture(fixture));
+    const sink = new MemorySink();
+    const run = new Run(assignment, sink, makeSettings(dataDir, { killGraceMs: 300 }));
+
+    await run.start();
+    const pid = startedPid(sink);
+    await waitForGroupSize(pid, processes);
+    run.cancel('user');
+    run.cancel('user');
+    const outcome = await run.finished;
+
+    expect(outcome.status).toBe('cancelled');
+    expect(outcome.error).toBe('cancelled by a user');
+    expect(await livingGroupMembers(pid)).toEqual([]);
+  });
+
+  it('reports the hard kill in the log', async () => {
+    const assignment = makeAssignment('shell', await readFixture('ignore-term.sh'));
+    const sink = new MemorySink();
+    const run = new Run(assignment, sink, makeSettings(dataDir, { killGraceMs: 200 }));
+
+    await run.start();
+    await waitForGroupSize(startedPid(sink), 2);
+    run.cancel('user');
+    await run.finished;
+
+    expect(sink.messages('system')).toEqual(['still running 200 ms after SIGTERM; sending SIGKILL']);
+  });
+
+  it('cancels before the process starts', async () => {
+    const assignment = makeAssignment('shell', 'echo never');
+    const sink = new MemorySink();
+    const run = new Run(assignment, sink, makeSettings(dataDir));
+
+    const starting = run.start();
+    run.cancel('stale');
+    await starting;
+    const outcome = await run.finished;
+
+    expect(outcome.status).toBe('cancelled');
+    expect(sink.events.map((event) => event.type)).toEqual(['finished']);
+  });
+
+  it('treats a hub timeout as timed out', async () => {
+    const assignment = makeAssignment('shell', 'sleep 600');
+
+    const { outcome } = await runToEnd(assignment, makeSettings(dataDir), (run) => run.cancel('timeout'));
+
+    expect(outcome.status).toBe('timed_out');
+    expect(outcome.error).toBe('timed out');
+  });
+});

@@ -1,0 +1,157 @@
+/**
+ * The fleet as the hub sees it: every agent it knows, with the live figures
+ * of the connected ones. Persistent facts (name, tags, slots) live in the
+ * store's agent records; connection state and load live only here.
+ */
+import type { Hello, LoadReport } from 'farmboy-agent/protocol';
+import type { AgentRecord, AgentView } from './model.js';
+import type { Candidate } from './placement.js';
+
+export interface AgentSession {
+  record: AgentRecord;
+  /** True between a valid hello and the disconnect. */
+  online: boolean;
+  load: number | null;
+  cpu: number | null;
+  freeMemoryBytes: number | null;
+  /** Runs the hub has assigned to this agent that are not final yet. */
+  runs: Set<string>;
+  assignedSinceReport: number;
+  lastAssignedAt: number;
+}
+
+export class Fleet {
+  private readonly sessions = new Map<string, AgentSession>();
+
+  constructor(records: readonly AgentRecord[]) {
+    for (const record of records) this.sessions.set(record.id, newSession(record));
+  }
+
+  get(agentId: string): AgentSession | undefined {
+    return this.sessions.get(agentId);
+  }
+
+  /** Registers or refreshes an agent from its hello, and returns its record for the store. */
+  connect(agentId: string, name: string, version: string, hello: Hello, now: number): AgentSession {
+    const existing = this.sessions.get(agentId);
+    const record: AgentRecord = {
+      id: agentId,
+      name,
+      version,
+      tags: hello.tags,
+      slots: hello.slots,
+      maxLoad: hello.maxLoad,
+      facts: hello.facts,
+      firstSeenAt: existing?.record.firstSeenAt ?? now,
+      lastSeenAt: now,
+      draining: existing?.record.draining ?? false,
+    };
+    const session = existing ?? newSession(record);
+    session.record = record;
+    session.online = true;
+    session.assignedSinceReport = 0;
+    this.sessions.set(agentId, session);
+    return session;
+  }
+
+  disconnect(agentId: string, now: number): AgentSession | undefined {
+    const session = this.sessions.get(agentId);
+    if (!session) return undefined;
+    session.online = false;
+    session.record.lastSeenAt = now;
+    session.load = null;
+    session.cpu = null;
+    return session;
+  }
+
+  forget(agentId: string): boolean {
+    return this.sessions.delete(agentId);
+  }
+
+  reportLoad(agentId: string, report: LoadReport, now: number): void {
+    const session = this.sessions.get(agentId);
+    if (!session) return;
+    session.load = report.load;
+    session.cpu = report.cpu;
+    session.freeMemoryBytes = report.freeMemoryBytes;
+    session.assignedSinceReport = 0;
+    session.record.lastSeenAt = now;
+  }
+
+  noteAssigned(agentId: string, runId: string, now: number): void {
+    const session = this.sessions.get(agentId);
+    if (!session) return;
+    session.runs.add(runId);
+    session.assignedSinceReport += 1;
+    session.lastAssignedAt = now;
+  }
+
+  noteReleased(agentId: string | null, runId: string): void {
+    if (agentId) this.sessions.get(agentId)?.runs.delete(runId);
+  }
+
+  candidates(): Candidate[] {
+    const list: Candidate[] = [];
+    for (const session of this.sessions.values()) {
+      list.push({
+        id: session.record.id,
+        online: session.online,
+        draining: session.record.draining,
+        tags: session.record.tags,
+        slots: session.record.slots,
+        running: session.runs.size,
+        maxLoad: session.record.maxLoad,
+        load: session.load,
+        cpu: session.cpu,
+        cpus: session.record.facts?.cpus ?? 1,
+        assignedSinceReport: session.assignedSinceReport,
+        lastAssignedAt: session.lastAssignedAt,
+      });
+    }
+    return list;
+  }
+
+  view(agentId: string): AgentView | undefined {
+    const session = this.sessions.get(agentId);
+    return session ? toView(session) : undefined;
+  }
+
+  views(): AgentView[] {
+    return [...this.sessions.values()].map(toView);
+  }
+
+  records(): AgentRecord[] {
+    return [...this.sessions.values()].map((session) => session.record);
+  }
+
+  onlineCount(): number {
+    let count = 0;
+    for (const session of this.sessions.values()) if (session.online) count += 1;
+    return count;
+  }
+}
+
+function newSession(record: AgentRecord): AgentSession {
+  return {
+    record,
+    online: false,
+    load: null,
+    cpu: null,
+    freeMemoryBytes: null,
+    runs: new Set(),
+    assignedSinceReport: 0,
+    lastAssignedAt: 0,
+  };
+}
+
+function toView(session: AgentSession): AgentView {
+  const status = !session.online ? 'offline' : session.record.draining ? 'draining' : 'online';
+  return {
+    ...session.record,
+    status,
+    running: session.runs.size,
+    load: session.load,
+    cpu: session.cpu,
+    freeMemoryBytes: session.freeMemoryBytes,
+  };
+}

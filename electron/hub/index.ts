@@ -1,0 +1,198 @@
+/**
+ * Starts a hub: store, fleet, run manager, scheduler and the two gateways.
+ * Plain Node with no `electron` import, so the same hub runs in the desktop
+ * app's main process, in the `farmboy-hub` command and in tests.
+ */
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DEFAULT_AGENT_PORT } from 'farmboy-agent/protocol';
+import { AgentGateway } from './agent-gateway.js';
+import { Fleet } from './fleet.js';
+import { createHttpApi } from './http-api.js';
+import { createLogger, type Logger } from './logger.js';
+import { RunManager, DEFAULT_TIMINGS, type RunTimings } from './runs.js';
+import { Scheduler } from './scheduler/index.js';
+import { HubService } from './service.js';
+import { openStore, type Store } from './store/index.js';
+import { resolveTokens } from './hub-tokens.js';
+import { hashToken, tokensEqual } from './tokens.js';
+import { UiGateway } from './ui-gateway.js';
+import { startFiring } from './firing.js';
+import { HUB_VERSION } from './version.js';
+
+export const DEFAULT_UI_PORT = 7421;
+
+export interface HubOptions {
+  dataDir: string;
+  /** Port of the agent gateway; 0 picks a free one. */
+  agentPort?: number;
+  agentHost?: string;
+  /** Port of the UI and the HTTP API; 0 picks a free one. */
+  uiPort?: number;
+  /** Address the UI port binds to: loopback unless remote access is wanted. */
+  uiHost?: string;
+  adminToken?: string;
+  agentToken?: string;
+  logger?: Logger;
+  /** Built renderer served at `/`; null to serve none. */
+  rendererDir?: string | null;
+  /** Overrides of run timings, for tests. */
+  timings?: Partial<Omit<RunTimings, 'agentGraceMs'>> & { agentGraceMs?: number };
+  /** Interval of the run manager's periodic checks. */
+  tickMs?: number;
+}
+
+export interface Hub {
+  readonly uiUrl: string;
+  readonly agentUrl: string;
+  readonly uiPort: number;
+  readonly agentPort: number;
+  readonly adminToken: string;
+  /** The enrollment token, when the hub has it in clear (created here or given). */
+  readonly agentToken: string | null;
+  readonly service: HubService;
+  readonly store: Store;
+  readonly runs: RunManager;
+  stop(): Promise<void>;
+}
+
+export async function startHub(options: HubOptions): Promise<Hub> {
+  const log = options.logger ?? createLogger();
+  const store = await openStore(options.dataDir, { logger: log.child({ component: 'store' }) });
+  try {
+    return await assemble(options, store, log);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+async function assemble(options: HubOptions, store: Store, log: Logger): Promise<Hub> {
+  const tokens = resolveTokens(store, options);
+  const isAdminToken = (token: string) => tokensEqual(token, tokens.adminToken);
+  const acceptsToken = (token: string) => {
+    const hash = hashToken(token);
+    return store.state.enrollmentTokens.some((entry) => entry.revokedAt === null && tokensEqual(entry.hash, hash));
+  };
+
+  const fleet = new Fleet(store.state.agents);
+  const timings: RunTimings = {
+    ...DEFAULT_TIMINGS,
+    ...options.timings,
+    agentGraceMs: () => options.timings?.agentGraceMs ?? store.state.settings.agentGraceSec * 1000,
+  };
+  const agentServer = createServer();
+  const link: { gateway: AgentGateway | null } = { gateway: null };
+  const runs = new RunManager(store, fleet, {
+    assign: (agentId, assignment) => link.gateway?.assign(agentId, assignment) ?? Promise.resolve(null),
+    cancel: (agentId, ref, reason) => link.gateway?.cancel(agentId, ref, reason),
+  }, log.child({ component: 'runs' }), timings);
+  runs.restore(Date.now());
+
+  let ui: UiGateway | null = null;
+  const gateway = new AgentGateway({
+    httpServer: agentServer,
+    fleet,
+    runs,
+    log: log.child({ component: 'agents' }),
+    acceptsToken,
+    hubVersion: HUB_VERSION,
+    onAgentChanged: (agentId) => {
+      const view = fleet.view(agentId);
+      if (view) ui?.agentChanged(view);
+    },
+  });
+  link.gateway = gateway;
+
+  const scheduler = new Scheduler({
+    logger: log.child({ component: 'scheduler' }),
+    onFire: (jobId, fireDate, kind, missed) => firing.fire(jobId, fireDate, kind, missed),
+  });
+  const service = new HubService({
+    store,
+    fleet,
+    runs,
+    scheduler,
+    gateway,
+    onChanged: (kind, id) => {
+      if (kind === 'agent') {
+        const view = fleet.view(id);
+        if (view) ui?.agentChanged(view);
+      } else ui?.definitionChanged(kind, id);
+    },
+  });
+  const firing = startFiring({ store, runs, log: log.child({ component: 'scheduler' }) });
+
+  const api = await createHttpApi({
+    service,
+    log,
+    isAdminToken,
+    rendererDir: options.rendererDir ?? null,
+    health: () => ({ ok: true, version: HUB_VERSION, agentsOnline: fleet.onlineCount(), runsActive: runs.activeRuns().length }),
+  });
+  ui = new UiGateway({ httpServer: api.server, service, log: log.child({ component: 'ui' }), isAdminToken });
+  runs.on('run', (run) => ui?.runChanged(run));
+  runs.on('log', (runId, lines) => ui?.logAppended(runId, lines));
+  runs.on('records', (runId, records) => ui?.recordsAppended(runId, records));
+
+  const uiHost = options.uiHost ?? '127.0.0.1';
+  await api.listen({ host: uiHost, port: options.uiPort ?? DEFAULT_UI_PORT });
+  const agentPort = await listen(agentServer, options.agentHost ?? '0.0.0.0', options.agentPort ?? DEFAULT_AGENT_PORT).catch(async (error: unknown) => {
+    await api.close();
+    throw error;
+  });
+  const uiPort = (api.server.address() as AddressInfo).port;
+
+  scheduler.sync(store.state.jobs);
+  const applyRetention = () => {
+    store.applyRetention(store.state.settings).catch((error: unknown) => log.error({ err: error }, 'retention failed'));
+  };
+  applyRetention();
+  const tick = setInterval(() => runs.tick(Date.now()), options.tickMs ?? 1000);
+  const retention = setInterval(applyRetention, 6 * 3600 * 1000);
+  tick.unref();
+  retention.unref();
+  log.info({ uiPort, agentPort, dataDir: options.dataDir }, 'hub started');
+
+  let stopped = false;
+  return {
+    uiUrl: `http://${uiHost.includes(':') ? `[${uiHost}]` : uiHost}:${uiPort}`,
+    agentUrl: `http://${hostForUrl(options.agentHost)}:${agentPort}`,
+    uiPort,
+    agentPort,
+    adminToken: tokens.adminToken,
+    agentToken: tokens.agentToken,
+    service,
+    store,
+    runs,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(tick);
+      clearInterval(retention);
+      scheduler.stop();
+      ui?.close();
+      await gateway.close();
+      await api.close();
+      runs.flushDirty();
+      service.persistAgents();
+      await store.close();
+      log.info('hub stopped');
+    },
+  };
+}
+
+function listen(server: HttpServer, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function hostForUrl(host: string | undefined): string {
+  if (!host || host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}

@@ -1,0 +1,486 @@
+/**
+ * The run manager: queues runs, places them on agents, applies what agents
+ * report and enforces the hub's side of timeouts, cancels and lost agents.
+ *
+ * It owns every run that is not final (`active`); final runs are only in the
+ * store. Agent events are applied once each: a run attempt accepts sequence
+ * number `lastSeq + 1` and nothing else, so a resend after a reconnect is
+ * acknowledged without being stored twice.
+ */
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import { ACK_ALL, type AssignReply, type Assignment, type CancelReason, type EventBatchAck, type Hello, type RunEvent, type RunRef } from 'farmboy-agent/protocol';
+import { isFinal, type Job, type Json, type Run, type RunTrigger, type StoredLogLine, type Task } from './model.js';
+import { pickAgent } from './placement.js';
+import { assign, cancelQueued, createRun, finishAttempt, markStarted, unassign, type AttemptOutcome } from './run-state.js';
+import type { Fleet } from './fleet.js';
+import type { Logger } from './logger.js';
+import type { Store } from './store/index.js';
+
+/** How the run manager reaches agents; implemented by the agent gateway. */
+export interface AgentLink {
+  /** Resolves with the agent's reply, or null when it is offline or did not answer in time. */
+  assign(agentId: string, assignment: Assignment): Promise<AssignReply | null>;
+  cancel(agentId: string, ref: RunRef, reason: CancelReason): void;
+}
+
+export interface RunManagerEvents {
+  run: [Run];
+  log: [runId: string, lines: StoredLogLine[]];
+  records: [runId: string, records: Json[]];
+}
+
+export interface RunTimings {
+  /** A run whose agent stays offline this long is lost. */
+  agentGraceMs: () => number;
+  /** How long an agent may take to confirm a cancel before the hub ends the run itself. */
+  cancelGraceMs: number;
+  /** How long an assigned run may wait for its `started` event before it is queued again. */
+  assignTimeoutMs: number;
+  /** Margin past a run's timeout before the hub cancels it itself, then as much again before it ends it. */
+  timeoutMarginMs: number;
+}
+
+export const DEFAULT_TIMINGS: Omit<RunTimings, 'agentGraceMs'> = {
+  cancelGraceMs: 30_000,
+  assignTimeoutMs: 30_000,
+  timeoutMarginMs: 15_000,
+};
+
+export class RunManager extends EventEmitter<RunManagerEvents> {
+  private readonly active = new Map<string, Run>();
+  /** Runs whose counters or progress changed since they were last written. */
+  private readonly dirty = new Set<string>();
+  private readonly assignedAt = new Map<string, number>();
+  private readonly timeoutCancelSent = new Set<string>();
+  private dispatchQueued = false;
+  private dirtyTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly fleet: Fleet,
+    private readonly link: AgentLink,
+    private readonly log: Logger,
+    private readonly timings: RunTimings,
+  ) {
+    super();
+  }
+
+  /** Loads the runs left unfinished by the previous hub process; their agents must report them again. */
+  restore(now: number): void {
+    for (const run of this.store.runs.nonFinal()) {
+      const restored = run.status === 'queued' ? run : { ...run, agentOfflineSince: now };
+      this.active.set(run.id, restored);
+      if (restored.agentId) this.fleet.noteAssigned(restored.agentId, run.id, 0);
+    }
+    if (this.active.size > 0) this.log.info({ runs: this.active.size }, 'restored unfinished runs');
+  }
+
+  get(runId: string): Run | undefined {
+    return this.active.get(runId) ?? this.store.runs.get(runId);
+  }
+
+  activeRuns(): Run[] {
+    return [...this.active.values()];
+  }
+
+  activeForJob(jobId: string): Run[] {
+    return this.activeRuns().filter((run) => run.jobId === jobId);
+  }
+
+  /** Queues a run of a job; its config is the job's merged over the task's default. */
+  enqueueJob(job: Job, task: Task, trigger: RunTrigger, now: number): Run {
+    return this.enqueue(task, { ...task.defaultConfig, ...job.config }, trigger, now, job);
+  }
+
+  /** Queues an ad-hoc run of a task, outside any job. */
+  enqueueTask(task: Task, config: Record<string, Json>, tags: string[], now: number): Run {
+    const run = this.enqueue(task, { ...task.defaultConfig, ...config }, 'manual', now, null);
+    if (tags.length > 0) this.put({ ...run, tags });
+    return this.get(run.id) ?? run;
+  }
+
+  private enqueue(task: Task, config: Record<string, Json>, trigger: RunTrigger, now: number, job: Job | null): Run {
+    const run = createRun({
+      id: randomUUID(),
+      jobId: job?.id ?? null,
+      jobName: job?.name ?? null,
+      taskId: task.id,
+      taskVersion: task.version,
+      trigger,
+      config,
+      tags: [],
+      timeoutSec: job?.timeoutSec ?? null,
+      retries: job?.retries ?? 0,
+      retryDelaySec: job?.retryDelaySec ?? 0,
+      now,
+    });
+    this.put(run);
+    this.log.info({ runId: run.id, jobId: run.jobId, taskId: task.id, trigger }, 'run queued');
+    this.dispatchSoon();
+    return run;
+  }
+
+  /**
+   * Cancels a run. A queued run ends at once; a run on an online agent is
+   * asked to stop and ends when the agent confirms, or after a grace period;
+   * a run whose agent is offline ends at once.
+   */
+  cancel(runId: string, now: number): Run | undefined {
+    const run = this.active.get(runId);
+    if (!run) return this.store.runs.get(runId);
+    if (run.status === 'queued') return this.commit(cancelQueued(run, now), 'run cancelled');
+
+    const session = run.agentId ? this.fleet.get(run.agentId) : undefined;
+    if (run.agentId && session?.online) this.link.cancel(run.agentId, { runId, attempt: run.attempt }, 'user');
+    const requested: Run = { ...run, cancelRequestedAt: run.cancelRequestedAt ?? now };
+    if (session?.online) {
+      this.put(requested);
+      this.systemLine(runId, now, 'cancel requested');
+      return requested;
+    }
+    return this.finish(requested, { ...endedByHub('cancelled', 'cancelled while its agent was offline'), at: now });
+  }
+
+  // -------------------------------------------------------------------------
+  // Agent reports
+
+  /** Applies a batch of run events from one agent and returns the acknowledgement. */
+  applyEvents(agentId: string, events: readonly RunEvent[], now: number): EventBatchAck {
+    const acked: Record<string, number> = {};
+    const cancel: RunRef[] = [];
+    for (const event of events) {
+      const run = this.get(event.runId);
+      if (!run || run.agentId !== agentId || run.attempt !== event.attempt || isFinal(run.status)) {
+        this.noteStale(agentId, event, run);
+        acked[event.runId] = ACK_ALL;
+        if (event.type !== 'finished') cancel.push({ runId: event.runId, attempt: event.attempt });
+        continue;
+      }
+      if (event.seq <= run.lastSeq || event.seq > run.lastSeq + 1) {
+        // A duplicate, or a gap the agent fills by resending from lastSeq + 1.
+        acked[event.runId] = run.lastSeq;
+        continue;
+      }
+      this.applyEvent({ ...run, lastSeq: event.seq }, event, now);
+      acked[event.runId] = event.seq;
+    }
+    this.flushDirtySoon();
+    return { acked, cancel: dedupeRefs(cancel) };
+  }
+
+  private applyEvent(run: Run, event: RunEvent, now: number): void {
+    switch (event.type) {
+      case 'started': {
+        this.assignedAt.delete(run.id);
+        this.commit(markStarted(run, event.at), 'run started', { pid: event.pid });
+        return;
+      }
+      case 'log': {
+        this.store.logs.appendLog(run.id, event.lines);
+        const bytes = event.lines.reduce((sum, line) => sum + Buffer.byteLength(line.m), 0);
+        this.markDirty({ ...run, logLines: run.logLines + event.lines.length, logBytes: run.logBytes + bytes });
+        this.emit('log', run.id, event.lines);
+        return;
+      }
+      case 'progress': {
+        this.markDirty({ ...run, progress: { percent: event.percent, message: event.message } });
+        return;
+      }
+      case 'records': {
+        this.store.logs.appendRecords(run.id, event.records);
+        this.markDirty({ ...run, recordCount: run.recordCount + event.records.length });
+        this.emit('records', run.id, event.records);
+        return;
+      }
+      case 'finished': {
+        this.finish(run, { ...event, at: now });
+        return;
+      }
+    }
+  }
+
+  /**
+   * Reconciles the runs an agent reports on connecting with what the hub
+   * expects of it: reported runs it still wants carry on; runs it holds for
+   * that agent but the agent does not report were never received (queued
+   * again) or died with the agent's previous process (lost).
+   */
+  reconcile(agentId: string, reported: Hello['runs'], now: number): { cancel: RunRef[]; acked: Record<string, number> } {
+    const cancel: RunRef[] = [];
+    const acked: Record<string, number> = {};
+    const carried = new Set<string>();
+    for (const ref of reported) {
+      const run = this.get(ref.runId);
+      if (run && run.agentId === agentId && run.attempt === ref.attempt && !isFinal(run.status)) {
+        carried.add(run.id);
+        acked[run.id] = run.lastSeq;
+        this.fleet.noteAssigned(agentId, run.id, 0);
+        if (run.agentOfflineSince !== null) this.put({ ...run, agentOfflineSince: null });
+        continue;
+      }
+      acked[ref.runId] = ACK_ALL;
+      cancel.push(ref);
+    }
+    for (const run of this.active.values()) {
+      if (run.agentId !== agentId || carried.has(run.id)) continue;
+      if (run.status === 'assigned') this.requeue(run, 'the agent reconnected without having received the run');
+      else if (run.status === 'running') {
+        this.finish(run, { ...endedByHub('lost', 'the agent restarted and no longer runs it'), at: now });
+      }
+    }
+    this.dispatchSoon();
+    return { cancel, acked };
+  }
+
+  /** Starts the grace period for every run of an agent that went offline. */
+  agentDisconnected(agentId: string, now: number): void {
+    for (const run of this.active.values()) {
+      if (run.agentId === agentId && run.agentOfflineSince === null && run.status !== 'queued') {
+        this.put({ ...run, agentOfflineSince: now });
+        this.systemLine(run.id, now, 'agent went offline; the run continues if it comes back in time');
+      }
+    }
+  }
+
+  /** Agent forgotten by the user: its runs are lost at once. */
+  agentForgotten(agentId: string, now: number): void {
+    for (const run of this.activeRuns()) {
+      if (run.agentId === agentId && run.status !== 'queued') {
+        this.finish(run, { ...endedByHub('lost', 'its agent was removed from the fleet'), at: now });
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Periodic checks
+
+  /** Enforces grace periods and the hub's side of timeouts; called about once a second. */
+  tick(now: number): void {
+    const grace = this.timings.agentGraceMs();
+    for (const run of this.activeRuns()) {
+      if (run.agentOfflineSince !== null && now - run.agentOfflineSince >= grace) {
+        const seconds = Math.round(grace / 1000);
+        this.finish(run, { ...endedByHub('lost', `the agent was offline for more than ${seconds} s`), at: now });
+      } else if (run.cancelRequestedAt !== null && now - run.cancelRequestedAt >= this.timings.cancelGraceMs) {
+        this.finish(run, { ...endedByHub('cancelled', 'the agent did not confirm the cancel in time'), at: now });
+      } else if (run.status === 'assigned') {
+        this.checkAssigned(run, now);
+      } else if (run.status === 'running') {
+        this.checkTimeout(run, now);
+      }
+    }
+    this.dispatchSoon();
+  }
+
+  private checkAssigned(run: Run, now: number): void {
+    const since = this.assignedAt.get(run.id);
+    if (since === undefined || now - since < this.timings.assignTimeoutMs) return;
+    if (run.agentId) this.link.cancel(run.agentId, { runId: run.id, attempt: run.attempt }, 'stale');
+    this.requeue(run, 'the agent did not start the run in time');
+  }
+
+  private checkTimeout(run: Run, now: number): void {
+    if (run.timeoutSec === null || run.startedAt === null) return;
+    const overdue = now - (run.startedAt + run.timeoutSec * 1000);
+    const margin = this.timings.timeoutMarginMs;
+    if (overdue >= 2 * margin) {
+      this.finish(run, { ...endedByHub('timed_out', 'the agent did not report the end of the run after its timeout'), at: now });
+    } else if (overdue >= margin && run.agentId && !this.timeoutCancelSent.has(run.id)) {
+      this.timeoutCancelSent.add(run.id);
+      this.link.cancel(run.agentId, { runId: run.id, attempt: run.attempt }, 'timeout');
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Dispatch
+
+  dispatchSoon(): void {
+    if (this.dispatchQueued) return;
+    this.dispatchQueued = true;
+    setImmediate(() => {
+      this.dispatchQueued = false;
+      this.dispatch(Date.now());
+    });
+  }
+
+  /** Places queued runs, oldest first, while eligible agents remain. */
+  dispatch(now: number): void {
+    const queued = this.activeRuns().filter((run) => run.status === 'queued');
+    if (queued.length === 0) return;
+    queued.sort((a, b) => a.queuedAt - b.queuedAt);
+    const busyByJob = this.countBusyByJob();
+    const candidates = this.fleet.candidates();
+    for (const run of queued) {
+      const reason = this.placeOne(run, now, busyByJob, candidates);
+      if (reason !== null && reason !== run.waitingReason) this.put({ ...run, waitingReason: reason });
+    }
+  }
+
+  /** Tries to place one run; returns why it waits, or null once it is assigned. */
+  private placeOne(run: Run, now: number, busyByJob: Map<string, number>, candidates: ReturnType<Fleet['candidates']>): string | null {
+    if (run.notBefore !== null && run.notBefore > now) return run.waitingReason;
+    const task = this.store.state.tasks.find((entry) => entry.id === run.taskId);
+    if (!task) {
+      this.finish(run, { ...endedByHub('failed', 'its task was deleted'), at: now });
+      return null;
+    }
+    const job = run.jobId ? this.store.state.jobs.find((entry) => entry.id === run.jobId) : undefined;
+    const limit = job ? (job.overlap === 'parallel' ? job.maxParallel : 1) : Infinity;
+    const busy = run.jobId ? (busyByJob.get(run.jobId) ?? 0) : 0;
+    if (busy >= limit) return `waiting for ${limit === 1 ? 'the previous run' : `one of ${limit} running runs`} of this job to finish`;
+
+    const placement = pickAgent(candidates, { tags: job?.tags ?? run.tags, avoid: run.previousAgentIds });
+    if (placement.agentId === null) return placement.waitingReason;
+
+    const candidate = candidates.find((entry) => entry.id === placement.agentId);
+    if (candidate) {
+      candidate.running += 1;
+      candidate.assignedSinceReport += 1;
+      candidate.lastAssignedAt = now;
+    }
+    if (run.jobId) busyByJob.set(run.jobId, busy + 1);
+    this.startAssignment(run, task, placement.agentId, now);
+    return null;
+  }
+
+  private startAssignment(run: Run, task: Task, agentId: string, now: number): void {
+    const assigned = assign({ ...run, taskVersion: task.version }, agentId);
+    if (!assigned) return;
+    this.put(assigned);
+    this.fleet.noteAssigned(agentId, run.id, now);
+    this.assignedAt.set(run.id, now);
+    const agentName = this.fleet.get(agentId)?.record.name ?? agentId;
+    this.systemLine(run.id, now, `attempt ${run.attempt} assigned to agent ${agentName}`);
+    this.log.info({ runId: run.id, agentId, attempt: run.attempt }, 'run assigned');
+
+    const job = run.jobId ? this.store.state.jobs.find((entry) => entry.id === run.jobId) : undefined;
+    const assignment: Assignment = {
+      runId: run.id,
+      attempt: run.attempt,
+      jobId: run.jobId,
+      jobName: run.jobName,
+      taskId: task.id,
+      taskName: task.name,
+      runtime: task.runtime,
+      code: task.code,
+      hash: task.hash,
+      config: run.config,
+      env: job?.env ?? {},
+      secretEnv: [],
+      timeoutSec: run.timeoutSec,
+    };
+    this.link.assign(agentId, assignment).then(
+      (reply) => this.onAssignReply(run.id, run.attempt, agentId, reply),
+      (error: unknown) => this.log.error({ err: error, runId: run.id, agentId }, 'assignment failed'),
+    );
+  }
+
+  private onAssignReply(runId: string, attempt: number, agentId: string, reply: AssignReply | null): void {
+    const run = this.active.get(runId);
+    if (!run || run.attempt !== attempt || run.agentId !== agentId || run.status !== 'assigned') return;
+    // No reply: the agent went offline (its grace period runs) or is slow (checkAssigned requeues it).
+    if (reply === null || reply.accepted || reply.reason === 'duplicate') return;
+    this.requeue(run, `agent refused the run: ${reply.reason.replace(/_/g, ' ')}`);
+  }
+
+  private countBusyByJob(): Map<string, number> {
+    const busy = new Map<string, number>();
+    for (const run of this.active.values()) {
+      if (run.jobId && (run.status === 'assigned' || run.status === 'running')) {
+        busy.set(run.jobId, (busy.get(run.jobId) ?? 0) + 1);
+      }
+    }
+    return busy;
+  }
+
+  // -------------------------------------------------------------------------
+  // State changes
+
+  private requeue(run: Run, reason: string): void {
+    this.assignedAt.delete(run.id);
+    this.fleet.noteReleased(run.agentId, run.id);
+    this.commit(unassign(run, reason), 'run queued again', { reason });
+    this.dispatchSoon();
+  }
+
+  private finish(run: Run, outcome: AttemptOutcome): Run | undefined {
+    const next = finishAttempt(run, outcome);
+    if (!next) return run;
+    this.assignedAt.delete(run.id);
+    this.timeoutCancelSent.delete(run.id);
+    this.fleet.noteReleased(run.agentId, run.id);
+    if (next.status === 'queued') {
+      this.systemLine(run.id, outcome.at, `attempt ${run.attempt} ${outcome.status}${outcome.error ? `: ${outcome.error}` : ''}; retrying`);
+      this.commit(next, 'run will be retried', { status: outcome.status, attempt: next.attempt });
+    } else {
+      if (outcome.error && (outcome.status === 'lost' || run.cancelRequestedAt !== null)) this.systemLine(run.id, outcome.at, outcome.error);
+      this.commit(next, 'run finished', { status: next.status, exitCode: next.exitCode });
+      this.store.logs.closeRun(run.id);
+    }
+    this.dispatchSoon();
+    return next;
+  }
+
+  /** Records a transition's result, if it was allowed, and logs it. */
+  private commit(next: Run | null, message: string, fields: Record<string, unknown> = {}): Run | undefined {
+    if (!next) return undefined;
+    this.put(next);
+    this.log.info({ runId: next.id, jobId: next.jobId, agentId: next.agentId, ...fields }, message);
+    return next;
+  }
+
+  private put(run: Run): void {
+    if (isFinal(run.status)) this.active.delete(run.id);
+    else this.active.set(run.id, run);
+    this.dirty.delete(run.id);
+    this.store.runs.put(run);
+    this.emit('run', run);
+  }
+
+  /** Updates counters in memory; the store gets them with the next flush. */
+  private markDirty(run: Run): void {
+    this.active.set(run.id, run);
+    this.dirty.add(run.id);
+  }
+
+  private flushDirtySoon(): void {
+    if (this.dirtyTimer || this.dirty.size === 0) return;
+    this.dirtyTimer = setTimeout(() => this.flushDirty(), 200);
+  }
+
+  /** Writes every run whose counters changed; called on a short timer and at stop. */
+  flushDirty(): void {
+    if (this.dirtyTimer) clearTimeout(this.dirtyTimer);
+    this.dirtyTimer = null;
+    for (const runId of this.dirty) {
+      const run = this.active.get(runId);
+      if (run) this.put(run);
+    }
+    this.dirty.clear();
+  }
+
+  private systemLine(runId: string, at: number, message: string): void {
+    const lines: StoredLogLine[] = [{ t: at, s: 'system', m: message }];
+    this.store.logs.appendLog(runId, lines);
+    this.emit('log', runId, lines);
+  }
+
+  private noteStale(agentId: string, event: RunEvent, run: Run | undefined): void {
+    this.log.debug({ agentId, runId: event.runId, attempt: event.attempt, seq: event.seq, type: event.type, status: run?.status }, 'stale run event dropped');
+  }
+}
+
+function endedByHub(status: AttemptOutcome['status'], error: string): Omit<AttemptOutcome, 'at'> {
+  return { status, exitCode: null, signal: null, error, result: null, logTruncated: false };
+}
+
+function dedupeRefs(refs: RunRef[]): RunRef[] {
+  const seen = new Set<string>();
+  return refs.filter((ref) => {
+    const key = `${ref.runId}:${ref.attempt}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

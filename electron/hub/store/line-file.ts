@@ -1,0 +1,180 @@
+/**
+ * One append-only JSON-lines file written through a single open handle.
+ * Every operation on the file runs in its own serial queue, so a reader's
+ * snapshot never sees half of a batch.
+ */
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { errorCode } from './errors.js';
+import { SerialQueue, withRetry } from './fs-util.js';
+
+export interface LineFileOptions {
+  /** fdatasync after every write: for run records, not for bulk output. */
+  sync: boolean;
+  /** Waits for a free file handle; `onClose` returns it. */
+  acquire?: () => Promise<void>;
+  onOpen?: (file: LineFile) => void;
+  onClose?: (file: LineFile) => void;
+}
+
+/** The content a reader may read: the first `size` bytes of the file, then the `pending` lines. */
+export interface LineFileSnapshot {
+  size: number;
+  pending: string[];
+}
+
+export class LineFile {
+  private handle: FileHandle | null = null;
+  /** Bytes in the file, once known from an open, a stat or our own writes. */
+  private size: number | null = null;
+  /** Set when the file does not end in a newline, so the next write starts a new line. */
+  private needsNewline = false;
+  private pending: string[] = [];
+  private readonly queue = new SerialQueue();
+  lastUsed = Date.now();
+
+  constructor(
+    readonly path: string,
+    private readonly options: LineFileOptions,
+  ) {}
+
+  get isOpen(): boolean {
+    return this.handle !== null;
+  }
+
+  get hasPending(): boolean {
+    return this.pending.length > 0;
+  }
+
+  get idle(): boolean {
+    return this.queue.idle && this.pending.length === 0 && this.handle === null;
+  }
+
+  /** Buffers one serialized line; `flush` writes it. */
+  append(line: string): void {
+    this.pending.push(line);
+    this.lastUsed = Date.now();
+  }
+
+  /** Writes the buffered lines in one append. On failure they stay buffered. */
+  flush(): Promise<void> {
+    return this.queue.run(() => this.writePending());
+  }
+
+  /** Appends `lines` now, bypassing the buffer. */
+  write(lines: readonly string[]): Promise<void> {
+    return this.queue.run(() => this.writeLines(lines));
+  }
+
+  snapshot(): Promise<LineFileSnapshot> {
+    return this.queue.run(async () => {
+      this.size ??= await sizeOf(this.path);
+      return { size: this.size, pending: [...this.pending] };
+    });
+  }
+
+  /** Closes the handle and keeps the buffer, to free a descriptor. */
+  release(): Promise<void> {
+    return this.queue.run(() => this.closeHandle());
+  }
+
+  /** Writes the buffer, then closes the handle; on a failed write the lines stay buffered. */
+  close(): Promise<void> {
+    return this.queue.run(async () => {
+      try {
+        await this.writePending();
+      } finally {
+        await this.closeHandle();
+      }
+    });
+  }
+
+  /** Runs `task` when every queued operation is done, with the handle closed. */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    return this.queue.run(async () => {
+      await this.closeHandle();
+      this.size = null;
+      this.needsNewline = false;
+      return task();
+    });
+  }
+
+  private async writePending(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      await this.writeLines(batch);
+    } catch (err) {
+      this.pending = batch.concat(this.pending);
+      throw err;
+    }
+  }
+
+  private async writeLines(lines: readonly string[]): Promise<void> {
+    if (lines.length === 0) return;
+    const handle = await this.openHandle();
+    const data = (this.needsNewline ? '\n' : '') + lines.join('\n') + '\n';
+    this.lastUsed = Date.now();
+    try {
+      await handle.appendFile(data, 'utf8');
+      if (this.options.sync) await handle.datasync();
+    } catch (err) {
+      // Part of the data may have reached the file; start the retry on a new line.
+      this.needsNewline = true;
+      this.size = null;
+      throw err;
+    }
+    this.needsNewline = false;
+    if (this.size !== null) this.size += Buffer.byteLength(data, 'utf8');
+  }
+
+  private async openHandle(): Promise<FileHandle> {
+    if (this.handle) return this.handle;
+    await this.options.acquire?.();
+    let handle: FileHandle;
+    try {
+      handle = await withRetry(() => open(this.path, 'a+', 0o600));
+    } catch (err) {
+      this.options.onClose?.(this);
+      throw err;
+    }
+    try {
+      const { size } = await handle.stat();
+      this.size = size;
+      this.needsNewline = size > 0 && !(await endsWithNewline(handle, size));
+    } catch (err) {
+      await handle.close();
+      this.options.onClose?.(this);
+      throw err;
+    }
+    this.handle = handle;
+    this.options.onOpen?.(this);
+    return handle;
+  }
+
+  private async closeHandle(): Promise<void> {
+    const handle = this.handle;
+    if (!handle) return;
+    this.handle = null;
+    try {
+      await handle.close();
+    } finally {
+      this.options.onClose?.(this);
+    }
+  }
+}
+
+async function endsWithNewline(handle: FileHandle, size: number): Promise<boolean> {
+  const byte = Buffer.alloc(1);
+  await handle.read(byte, 0, 1, size - 1);
+  return byte[0] === 0x0a;
+}
+
+async function sizeOf(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return 0;
+    throw err;
+  }
+}

@@ -1,0 +1,283 @@
+/**
+ * Per-run output: log lines in `logs/<runId>.jsonl` and result records in
+ * `records/<runId>.jsonl`, one JSON value per line. Appends are buffered and
+ * written together once per flush interval. Open handles are capped: the
+ * least recently used one is closed past the cap, and idle ones are closed.
+ */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Json, StoredLogLine } from '../model.js';
+import { errorText } from './errors.js';
+import { removeFile } from './fs-util.js';
+import { parseLine, readRawLines } from './json-lines.js';
+import { LineFile } from './line-file.js';
+
+export interface RunOutputStore {
+  /** Buffers log lines; they are appended to the run's log file with the next flush. */
+  appendLog(runId: string, lines: StoredLogLine[]): void;
+  appendRecords(runId: string, records: Json[]): void;
+  /** Every line appended so far, in order, including lines not written yet. */
+  readLog(runId: string): AsyncIterable<StoredLogLine>;
+  readRecords(runId: string): AsyncIterable<Json>;
+  /** Flushes and closes the run's files, once the run is final. */
+  closeRun(runId: string): void;
+}
+
+export interface OutputOptions {
+  flushIntervalMs: number;
+  /** Most file handles open at once. */
+  maxOpenFiles?: number;
+  /** A handle unused for this long is closed. */
+  idleCloseMs?: number;
+}
+
+type Kind = 'logs' | 'records';
+
+const SAFE_RUN_ID = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
+
+/** Rejects run ids that could escape the output folders when used as a file name. */
+function assertRunId(runId: string): void {
+  if (!SAFE_RUN_ID.test(runId)) throw new RangeError(`run id ${JSON.stringify(runId)} cannot be used as a file name`);
+}
+
+function isLogLine(value: unknown): value is StoredLogLine {
+  if (typeof value !== 'object' || value === null) return false;
+  const line = value as Record<string, unknown>;
+  return typeof line.t === 'number' && typeof line.s === 'string' && typeof line.m === 'string';
+}
+
+export class FileRunOutputStore implements RunOutputStore {
+  /** Known files in least recently used order: a use moves a file to the end. */
+  private readonly files = new Map<string, LineFile>();
+  private readonly dirty = new Set<LineFile>();
+  private readonly closing = new Set<Promise<void>>();
+  /** Handles open or being opened. */
+  private openCount = 0;
+  private readonly waiters: Array<() => void> = [];
+  private readonly releasing = new Set<LineFile>();
+  private timer: NodeJS.Timeout | null = null;
+  private readonly sweeper: NodeJS.Timeout;
+  private readonly maxOpenFiles: number;
+  private readonly idleCloseMs: number;
+  private closed = false;
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly log: Logger,
+    private readonly options: OutputOptions,
+  ) {
+    this.maxOpenFiles = options.maxOpenFiles ?? 64;
+    this.idleCloseMs = options.idleCloseMs ?? 30_000;
+    this.sweeper = setInterval(() => this.sweepIdle(), Math.max(1000, this.idleCloseMs / 2));
+    this.sweeper.unref();
+  }
+
+  get openFiles(): number {
+    return this.openCount;
+  }
+
+  appendLog(runId: string, lines: StoredLogLine[]): void {
+    this.append('logs', runId, lines);
+  }
+
+  appendRecords(runId: string, records: Json[]): void {
+    this.append('records', runId, records);
+  }
+
+  readLog(runId: string): AsyncIterable<StoredLogLine> {
+    return this.read('logs', runId, isLogLine);
+  }
+
+  readRecords(runId: string): AsyncIterable<Json> {
+    return this.read('records', runId, (value): value is Json => value !== undefined);
+  }
+
+  closeRun(runId: string): void {
+    assertRunId(runId);
+    for (const kind of ['logs', 'records'] as const) {
+      const file = this.files.get(this.pathOf(kind, runId));
+      if (!file) continue;
+      this.dirty.delete(file);
+      const closing = file
+        .close()
+        .then(() => this.forgetIfIdle(file))
+        .catch((err: unknown) => {
+          this.dirty.add(file);
+          this.log.error({ runId, kind, err: errorText(err) }, 'run output close failed, will retry');
+          this.schedule(Math.max(this.options.flushIntervalMs, 1000));
+        })
+        .finally(() => this.closing.delete(closing));
+      this.closing.add(closing);
+    }
+  }
+
+  /** Writes every buffered line now. Rejects if a file could not be written. */
+  async flush(): Promise<void> {
+    this.clearTimer();
+    await Promise.all([...this.closing]);
+    const files = [...this.dirty];
+    this.dirty.clear();
+    const results = await Promise.allSettled(files.map((file) => file.flush()));
+    const failed = files.filter((_, index) => results[index]?.status === 'rejected');
+    for (const file of failed) this.dirty.add(file);
+    const failure = results.find((result) => result.status === 'rejected');
+    if (failure) throw failure.reason;
+  }
+
+  /** Closes a run's files and deletes them, for retention. */
+  async deleteRun(runId: string): Promise<void> {
+    for (const kind of ['logs', 'records'] as const) {
+      const path = this.pathOf(kind, runId);
+      const file = this.files.get(path);
+      if (file) {
+        this.dirty.delete(file);
+        this.files.delete(path);
+        await file.exclusive(() => removeFile(path));
+      } else {
+        await removeFile(path);
+      }
+    }
+  }
+
+  /** Deletes output files of runs for which `keep` is false, such as leftovers of a crash during retention. */
+  async deleteOrphans(keep: (runId: string) => boolean): Promise<number> {
+    let deleted = 0;
+    for (const kind of ['logs', 'records'] as const) {
+      for (const name of await readdir(join(this.dataDir, kind))) {
+        if (!name.endsWith('.jsonl')) continue;
+        const runId = name.slice(0, -'.jsonl'.length);
+        if (keep(runId) || this.files.has(join(this.dataDir, kind, name))) continue;
+        await removeFile(join(this.dataDir, kind, name));
+        deleted += 1;
+      }
+    }
+    return deleted;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.sweeper);
+    // Each file's close writes its own buffer, so one failing file does not keep the others open.
+    this.clearTimer();
+    await Promise.all([...this.closing]);
+    const files = [...this.files.values()];
+    const results = await Promise.allSettled(files.map((file) => file.close()));
+    this.files.clear();
+    this.dirty.clear();
+    const failure = results.find((result) => result.status === 'rejected');
+    if (failure) throw failure.reason;
+  }
+
+  private append(kind: Kind, runId: string, values: readonly unknown[]): void {
+    if (this.closed) throw new Error('run output store is closed');
+    if (values.length === 0) return;
+    const file = this.fileFor(kind, runId);
+    for (const value of values) file.append(JSON.stringify(value));
+    this.dirty.add(file);
+    this.schedule(this.options.flushIntervalMs);
+  }
+
+  private async *read<T>(kind: Kind, runId: string, accept: (value: unknown) => value is T): AsyncGenerator<T> {
+    const file = this.fileFor(kind, runId);
+    const snapshot = await file.snapshot();
+    let bad = 0;
+    for await (const raw of readRawLines(file.path, snapshot.size)) {
+      const parsed = parseLine(raw);
+      if (parsed.ok && accept(parsed.value)) yield parsed.value;
+      else bad += 1;
+    }
+    if (bad > 0) this.log.warn({ runId, kind, lines: bad }, 'invalid output lines skipped');
+    for (const line of snapshot.pending) yield JSON.parse(line) as T;
+  }
+
+  private pathOf(kind: Kind, runId: string): string {
+    return join(this.dataDir, kind, `${runId}.jsonl`);
+  }
+
+  private fileFor(kind: Kind, runId: string): LineFile {
+    assertRunId(runId);
+    const path = this.pathOf(kind, runId);
+    let file = this.files.get(path);
+    if (file) {
+      this.files.delete(path);
+    } else {
+      file = new LineFile(path, {
+        sync: false,
+        acquire: () => this.acquireHandle(),
+        onOpen: () => this.onOpen(),
+        onClose: (closed) => this.onClose(closed),
+      });
+    }
+    this.files.set(path, file);
+    return file;
+  }
+
+  /** Takes a handle slot, closing the least recently used open file while none is free. */
+  private async acquireHandle(): Promise<void> {
+    while (this.openCount >= this.maxOpenFiles) {
+      this.evictOne();
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+    this.openCount += 1;
+  }
+
+  private onOpen(): void {
+    // A waiter found nothing to evict while this file was opening; now it can.
+    if (this.waiters.length > 0) this.evictOne();
+  }
+
+  private onClose(file: LineFile): void {
+    this.openCount -= 1;
+    this.releasing.delete(file);
+    this.waiters.shift()?.();
+  }
+
+  private evictOne(): void {
+    for (const file of this.files.values()) {
+      if (!file.isOpen || this.releasing.has(file)) continue;
+      this.releaseHandle(file);
+      return;
+    }
+  }
+
+  private releaseHandle(file: LineFile): void {
+    this.releasing.add(file);
+    file
+      .release()
+      .catch((err: unknown) => this.log.warn({ err: errorText(err) }, 'run output file close failed'))
+      .finally(() => this.releasing.delete(file));
+  }
+
+  private forgetIfIdle(file: LineFile): void {
+    if (file.idle && this.files.get(file.path) === file) this.files.delete(file.path);
+  }
+
+  private sweepIdle(): void {
+    const now = Date.now();
+    for (const file of [...this.files.values()]) {
+      if (now - file.lastUsed < this.idleCloseMs) continue;
+      if (file.isOpen && !file.hasPending && !this.releasing.has(file)) {
+        this.releaseHandle(file);
+      } else {
+        this.forgetIfIdle(file);
+      }
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.flush().catch((err: unknown) => {
+        this.log.error({ err: errorText(err) }, 'run output write failed, will retry');
+        this.schedule(Math.max(this.options.flushIntervalMs, 1000));
+      });
+    }, delayMs);
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}

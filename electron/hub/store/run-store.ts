@@ -1,0 +1,267 @@
+/**
+ * Run records: one JSON line per state change, appended to a segment file per
+ * UTC day (`runs/YYYY-MM-DD.jsonl`). The whole history is read once at open
+ * into a `RunIndex`, the last line of a run winning. A put costs one
+ * serialization and a share of one coalesced append, whatever the history.
+ */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { runStatusSchema, type Run, type RunFilter } from '../model.js';
+import { errorText } from './errors.js';
+import { SerialQueue, removeFile, writeFileAtomic } from './fs-util.js';
+import { parseLine, readRawLines } from './json-lines.js';
+import { LineFile } from './line-file.js';
+import { RunIndex } from './run-index.js';
+import { selectExpiredRuns } from './retention.js';
+import type { Settings } from './schema.js';
+
+export interface RunStore {
+  /**
+   * Records the run's current state: in memory at once, on disk with the next
+   * flush. The store keeps `run` itself, so treat it as read-only afterwards.
+   */
+  put(run: Run): void;
+  get(id: string): Run | undefined;
+  /** Newest queued first; see `RunFilter`. */
+  list(filter: RunFilter): Run[];
+  /** Runs not in a final status, for reconciliation at start. */
+  nonFinal(): Run[];
+  count(): number;
+  latestForJob(jobId: string): Run | undefined;
+}
+
+const SEGMENT_NAME = /^\d{4}-\d{2}-\d{2}\.jsonl$/;
+
+// NOTE: only the fields the index relies on are checked; the rest of a stored
+// run is trusted as the hub wrote it.
+const storedRunSchema = z.looseObject({
+  id: z.string().min(1),
+  jobId: z.string().nullable(),
+  agentId: z.string().nullable(),
+  status: runStatusSchema,
+  queuedAt: z.number(),
+});
+
+interface SegmentStats {
+  /** Lines in the file, bad ones included. */
+  lines: number;
+  /** Runs whose latest line is in this file. */
+  live: number;
+}
+
+interface PendingPut {
+  id: string;
+  line: string;
+}
+
+/** Returns the name of the segment for records written at `time`. */
+function segmentName(time: number): string {
+  return `${new Date(time).toISOString().slice(0, 10)}.jsonl`;
+}
+
+export class SegmentRunStore implements RunStore {
+  private readonly index = new RunIndex();
+  private pending: PendingPut[] = [];
+  private readonly segmentOf = new Map<string, string>();
+  private readonly segments = new Map<string, SegmentStats>();
+  private active: LineFile | null = null;
+  private readonly queue = new SerialQueue();
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly log: Logger,
+    private readonly flushIntervalMs: number,
+  ) {}
+
+  /** Reads every segment of `dir` and builds the index. */
+  static async load(dir: string, log: Logger, flushIntervalMs: number): Promise<SegmentRunStore> {
+    const store = new SegmentRunStore(dir, log, flushIntervalMs);
+    const names = (await readdir(dir)).filter((name) => SEGMENT_NAME.test(name)).sort();
+    for (const name of names) await store.loadSegment(name);
+    log.debug({ runs: store.index.count(), segments: names.length }, 'run index loaded');
+    return store;
+  }
+
+  put(run: Run): void {
+    if (this.closed) throw new Error('run store is closed');
+    this.index.set(run);
+    this.pending.push({ id: run.id, line: JSON.stringify(run) });
+    this.schedule(this.flushIntervalMs);
+  }
+
+  get(id: string): Run | undefined {
+    return this.index.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.index.has(id);
+  }
+
+  list(filter: RunFilter): Run[] {
+    return this.index.list(filter);
+  }
+
+  nonFinal(): Run[] {
+    return this.index.nonFinal();
+  }
+
+  count(): number {
+    return this.index.count();
+  }
+
+  latestForJob(jobId: string): Run | undefined {
+    return this.index.latestForJob(jobId);
+  }
+
+  /** Writes every pending put to today's segment, durably. */
+  flush(): Promise<void> {
+    this.clearTimer();
+    return this.queue.run(() => this.writePending());
+  }
+
+  /**
+   * Deletes expired final runs from the index and rewrites the segments that
+   * hold lines of deleted runs or older states. Returns the deleted run ids.
+   */
+  applyRetention(settings: Pick<Settings, 'retentionDays' | 'retentionPerJob'>, now = Date.now()): Promise<string[]> {
+    return this.queue.run(async () => {
+      await this.writePending();
+      const expired = selectExpiredRuns(this.index.runs(), settings, now);
+      this.index.deleteMany(expired);
+      for (const id of expired) this.moveLatest(id, null);
+      await this.compact();
+      return [...expired];
+    });
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.flush();
+    } finally {
+      this.closed = true;
+      this.clearTimer();
+      await this.queue.run(async () => {
+        await this.active?.close();
+        this.active = null;
+      });
+    }
+  }
+
+  private async loadSegment(name: string): Promise<void> {
+    const stats = this.stats(name);
+    let bad = 0;
+    for await (const raw of readRawLines(join(this.dir, name))) {
+      stats.lines += 1;
+      const parsed = parseLine(raw);
+      const run = parsed.ok ? storedRunSchema.safeParse(parsed.value) : null;
+      if (run?.success) {
+        this.index.set(run.data as unknown as Run);
+        this.moveLatest(run.data.id, name);
+      } else if (!raw.terminated) {
+        this.log.warn({ segment: name }, 'truncated last run record skipped');
+      } else {
+        bad += 1;
+      }
+    }
+    if (bad > 0) this.log.warn({ segment: name, lines: bad }, 'invalid run records skipped');
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.queue.run(() => this.writePending()).catch((err: unknown) => {
+        this.log.error({ err: errorText(err), pending: this.pending.length }, 'run records write failed, will retry');
+        this.schedule(Math.max(this.flushIntervalMs, 1000));
+      });
+    }, delayMs);
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private async writePending(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const segment = segmentName(Date.now());
+    const file = await this.activeFile(segment);
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      await file.write(batch.map((put) => put.line));
+    } catch (err) {
+      this.pending = batch.concat(this.pending);
+      throw err;
+    }
+    this.stats(segment).lines += batch.length;
+    for (const put of batch) {
+      if (this.index.has(put.id)) this.moveLatest(put.id, segment);
+    }
+  }
+
+  private async activeFile(segment: string): Promise<LineFile> {
+    const path = join(this.dir, segment);
+    if (this.active?.path === path) return this.active;
+    await this.active?.close();
+    this.active = new LineFile(path, { sync: true });
+    return this.active;
+  }
+
+  /** Rewrites segments oldest first, so a crash midway never brings back an older state of a run. */
+  private async compact(): Promise<void> {
+    const runsBySegment = new Map<string, Run[]>();
+    for (const [id, segment] of this.segmentOf) {
+      const run = this.index.get(id);
+      if (!run) continue;
+      const list = runsBySegment.get(segment) ?? [];
+      list.push(run);
+      runsBySegment.set(segment, list);
+    }
+    for (const name of [...this.segments.keys()].sort()) {
+      const stats = this.stats(name);
+      if (stats.lines === stats.live) continue;
+      const runs = runsBySegment.get(name) ?? [];
+      await this.rewriteSegment(name, runs);
+      if (runs.length === 0) this.segments.delete(name);
+      else stats.lines = runs.length;
+    }
+  }
+
+  private async rewriteSegment(name: string, runs: readonly Run[]): Promise<void> {
+    const path = join(this.dir, name);
+    const rewrite = async (): Promise<void> => {
+      if (runs.length === 0) await removeFile(path);
+      else await writeFileAtomic(path, runs.map((run) => JSON.stringify(run)).join('\n') + '\n');
+    };
+    if (this.active?.path === path) await this.active.exclusive(rewrite);
+    else await rewrite();
+    this.log.debug({ segment: name, runs: runs.length }, 'run segment compacted');
+  }
+
+  /** Records which segment contains the latest line of a run; null when the run is gone. */
+  private moveLatest(id: string, segment: string | null): void {
+    const previous = this.segmentOf.get(id);
+    if (previous === segment) return;
+    if (previous !== undefined) this.stats(previous).live -= 1;
+    if (segment === null) {
+      this.segmentOf.delete(id);
+      return;
+    }
+    this.segmentOf.set(id, segment);
+    this.stats(segment).live += 1;
+  }
+
+  private stats(segment: string): SegmentStats {
+    let stats = this.segments.get(segment);
+    if (!stats) {
+      stats = { lines: 0, live: 0 };
+      this.segments.set(segment, stats);
+    }
+    return stats;
+  }
+}

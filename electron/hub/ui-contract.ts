@@ -1,0 +1,62 @@
+/**
+ * The contract of the /ui socket.io namespace, shared by the hub and the
+ * renderer: one request event with an ack, and the pushes the hub sends.
+ * Requests name a method of this table; replies are `{ ok, data }` or
+ * `{ ok: false, error }` with the same error codes as the HTTP API.
+ */
+import type { AgentView, Job, Run, StoredLogLine, Task } from './model.js';
+import type { Json } from 'farmboy-agent/protocol';
+
+export const UI_NAMESPACE = '/ui';
+
+export interface UiMethods {
+  'agents.list': { params: void; result: AgentView[] };
+  'agents.drain': { params: { id: string; draining: boolean }; result: AgentView };
+  'agents.forget': { params: { id: string }; result: null };
+  'tasks.list': { params: void; result: Task[] };
+  'tasks.get': { params: { id: string }; result: Task };
+  'tasks.create': { params: unknown; result: Task };
+  'tasks.update': { params: { id: string; patch: unknown }; result: Task };
+  'tasks.delete': { params: { id: string }; result: null };
+  'tasks.run': { params: { id: string; config?: unknown; tags?: string[] }; result: Run };
+  'jobs.list': { params: void; result: Job[] };
+  'jobs.get': { params: { id: string }; result: Job };
+  'jobs.create': { params: unknown; result: Job };
+  'jobs.update': { params: { id: string; patch: unknown }; result: Job };
+  'jobs.delete': { params: { id: string }; result: null };
+  'jobs.run': { params: { id: string }; result: Run };
+  'schedule.preview': { params: { cron: string; timezone?: string; count?: number }; result: string[] };
+  'runs.list': { params: unknown; result: Run[] };
+  'runs.get': { params: { id: string }; result: Run };
+  'runs.cancel': { params: { id: string }; result: Run };
+  /** The stored log so far, then live `log` pushes for that run until `runs.unwatch`. */
+  'runs.watch': { params: { id: string }; result: { lines: StoredLogLine[]; records: Json[] } };
+  'runs.unwatch': { params: { id: string }; result: null };
+}
+
+export type UiMethod = keyof UiMethods;
+
+export type UiReply<T> = { ok: true; data: T } | { ok: false; error: { code: string; message: string; field?: string; details?: unknown } };
+
+export interface UiRequest<M extends UiMethod = UiMethod> {
+  method: M;
+  params: UiMethods[M]['params'];
+}
+
+/** Changes pushed to every UI client, coalesced over a short window. */
+export interface UiChanges {
+  runs: Run[];
+  agents: AgentView[];
+  jobs: string[];
+  tasks: string[];
+}
+
+export interface UiServerEvents {
+  changes: (changes: UiChanges) => void;
+  log: (payload: { runId: string; lines: StoredLogLine[] }) => void;
+  records: (payload: { runId: string; records: Json[] }) => void;
+}
+
+export interface UiClientEvents {
+  request: (request: UiRequest, ack: (reply: UiReply<unknown>) => void) => void;
+}

@@ -1,0 +1,162 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, createShellTask, startTestHub } from '../helpers/fleet.js';
+
+afterEach(cleanup);
+
+type ErrorBody = { error: { code: string; message: string; field?: string } };
+
+describe('HTTP API', () => {
+  it('rejects a missing or wrong token', async () => {
+    const hub = await startTestHub();
+
+    const missing = await fetch(`${hub.uiUrl}/api/agents`);
+    const wrong = await fetch(`${hub.uiUrl}/api/agents`, { headers: { authorization: 'Bearer nope' } });
+
+    expect(missing.status).toBe(401);
+    expect(((await missing.json()) as ErrorBody).error.message).toContain('missing Authorization');
+    expect(wrong.status).toBe(401);
+    expect(((await wrong.json()) as ErrorBody).error.message).toContain('not valid');
+  });
+
+  it('returns 404 for unknown ids and routes', async () => {
+    const hub = await startTestHub();
+
+    const paths = ['/api/tasks/nope', '/api/jobs/nope', '/api/runs/nope', '/api/runs/nope/log', '/api/agents/nope', '/api/nothing'];
+    for (const path of paths) {
+      const response = await hub.api<ErrorBody>('GET', path);
+      expect(response.status, path).toBe(404);
+      expect(response.body.error.code, path).toBe('not_found');
+    }
+  });
+
+  it.each([
+    ['missing name', { runtime: 'shell', source: 'true' }, 'name'],
+    ['unknown runtime', { name: 't', runtime: 'python', source: 'x' }, 'runtime'],
+    ['config not an object', { name: 't', runtime: 'shell', source: 'x', defaultConfig: [1] }, 'defaultConfig'],
+  ])('rejects a task with %s', async (_case, body, field) => {
+    const hub = await startTestHub();
+
+    const response = await hub.api<ErrorBody>('POST', '/api/tasks', body);
+
+    expect(response.status).toBe(400);
+    expect(response.body.error.field).toBe(field);
+    expect(response.body.error.message).toMatch(new RegExp(`^${field}: `));
+  });
+
+  it('rejects malformed JSON with 400', async () => {
+    const hub = await startTestHub();
+
+    const response = await fetch(`${hub.uiUrl}/api/tasks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${hub.adminToken}`, 'content-type': 'application/json' },
+      body: '{"name": ',
+    });
+
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as ErrorBody).error.field).toBe('body');
+  });
+
+  it.each([
+    ['an unknown task', (taskId: string) => ({ name: 'j', taskId: `${taskId}x` }), 'taskId', 'no task'],
+    ['an out-of-range cron field', (taskId: string) => ({ name: 'j', taskId, schedule: { cron: '61 * * * *' } }), 'schedule.cron', ''],
+    ['a cron that never fires', (taskId: string) => ({ name: 'j', taskId, schedule: { cron: '0 0 30 2 *' } }), 'schedule.cron', 'never'],
+    ['an unknown time zone', (taskId: string) => ({ name: 'j', taskId, schedule: { cron: '* * * * *', timezone: 'Mars/Olympus' } }), 'schedule', ''],
+    ['a negative timeout', (taskId: string) => ({ name: 'j', taskId, timeoutSec: -1 }), 'timeoutSec', ''],
+    ['an unknown overlap policy', (taskId: string) => ({ name: 'j', taskId, overlap: 'sometimes' }), 'overlap', ''],
+  ])('rejects a job with %s', async (_case, makeBody, field, text) => {
+    const hub = await startTestHub();
+    const task = await createShellTask(hub, 'echo hi');
+
+    const response = await hub.api<ErrorBody>('POST', '/api/jobs', makeBody(task.id));
+
+    expect(response.status).toBe(400);
+    expect(response.body.error.field?.startsWith(field)).toBe(true);
+    expect(response.body.error.message).toContain(text);
+    expect((await hub.api<unknown[]>('GET', '/api/jobs')).body).toEqual([]);
+  });
+
+  it('creates, updates and deletes a job', async () => {
+    const hub = await startTestHub();
+    const task = await createShellTask(hub, 'echo hi');
+
+    const created = await hub.api<{ id: string; retries: number; overlap: string }>('POST', '/api/jobs', { name: 'collect', taskId: task.id, retries: 2 });
+    const updated = await hub.api<{ name: string; retries: number }>('PUT', `/api/jobs/${created.body.id}`, { name: 'collect hourly' });
+    const removed = await hub.api('DELETE', `/api/jobs/${created.body.id}`);
+    const after = await hub.api('GET', `/api/jobs/${created.body.id}`);
+
+    expect(created.status).toBe(201);
+    expect(created.body.overlap).toBe('skip');
+    expect(updated.body).toMatchObject({ name: 'collect hourly', retries: 2 });
+    expect(removed.status).toBe(204);
+    expect(after.status).toBe(404);
+  });
+
+  it('bumps a task version on every save', async () => {
+    const hub = await startTestHub();
+    const task = await createShellTask(hub, 'echo one');
+
+    const updated = await hub.api<{ version: number; source: string }>('PUT', `/api/tasks/${task.id}`, { source: 'echo two' });
+
+    expect(updated.body).toMatchObject({ version: 2, source: 'echo two' });
+  });
+
+  it('refuses to delete a task used by a job', async () => {
+    const hub = await startTestHub();
+    const task = await createShellTask(hub, 'echo hi');
+    await hub.api('POST', '/api/jobs', { name: 'user', taskId: task.id });
+
+    const response = await hub.api<ErrorBody>('DELETE', `/api/tasks/${task.id}`);
+
+    expect(response.status).toBe(409);
+    expect(response.body.error.message).toContain('user');
+  });
+
+  it('reports node compile errors with their line', async () => {
+    const hub = await startTestHub();
+    const source = ['export default async function (ctx) {', '  const x: number = "text";', '  return x;', '}'].join('\n');
+
+    const response = await hub.api<ErrorBody & { error: { details: { diagnostics: Array<{ line: number }> } } }>('POST', '/api/tasks', { name: 'bad', runtime: 'node', source });
+
+    expect(response.status).toBe(400);
+    expect(response.body.error.field).toBe('source');
+    expect(response.body.error.details.diagnostics[0]?.line).toBe(2);
+  });
+
+  it('queues a run and reports why it waits', async () => {
+    const hub = await startTestHub();
+    const task = await createShellTask(hub, 'echo hi');
+    const job = await hub.api<{ id: string }>('POST', '/api/jobs', { name: 'j', taskId: task.id });
+
+    const run = await hub.api<{ id: string; status: string }>('POST', `/api/jobs/${job.body.id}/runs`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const fetched = await hub.api<{ status: string; waitingReason: string }>('GET', `/api/runs/${run.body.id}`);
+    const listed = await hub.api<Array<{ id: string }>>('GET', `/api/runs?jobId=${job.body.id}&status=queued`);
+
+    expect(run.status).toBe(201);
+    expect(fetched.body.status).toBe('queued');
+    expect(fetched.body.waitingReason).toContain('no agent has joined');
+    expect(listed.body.map((entry) => entry.id)).toEqual([run.body.id]);
+  });
+
+  it('cancels a queued run at once', async () => {
+    const hub = await startTestHub();
+    const task = await createShellTask(hub, 'echo hi');
+    const job = await hub.api<{ id: string }>('POST', '/api/jobs', { name: 'j', taskId: task.id });
+    const run = await hub.api<{ id: string }>('POST', `/api/jobs/${job.body.id}/runs`);
+
+    const cancelled = await hub.api<{ status: string }>('POST', `/api/runs/${run.body.id}/cancel`);
+    const again = await hub.api<{ status: string }>('POST', `/api/runs/${run.body.id}/cancel`);
+
+    expect(cancelled.body.status).toBe('cancelled');
+    expect(again.body.status).toBe('cancelled');
+  });
+
+  it('rejects an invalid runs filter', async () => {
+    const hub = await startTestHub();
+
+    const response = await hub.api<ErrorBody>('GET', '/api/runs?status=sleeping');
+
+    expect(response.status).toBe(400);
+    expect(response.body.error.field).toBe('status');
+  });
+});
