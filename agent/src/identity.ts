@@ -53,7 +53,7 @@ async function readIdentityText(file: string): Promise<string | null> {
   }
 }
 
-/** A damaged file is never replaced, because that would turn this machine into a new fleet member. */
+/** Parses the identity file. A damaged file is never replaced, because that would turn this machine into a new fleet member. */
 function parseIdentity(file: string, text: string): z.infer<typeof identitySchema> {
   let json: unknown;
   try {

@@ -28,7 +28,7 @@ export function createLogger(level: LogLevel, stream: NodeJS.WritableStream = pr
   );
 }
 
-/** A logger that writes nothing, for tests and library use. */
+/** Creates a logger that writes nothing, for tests and library use. */
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }
@@ -48,10 +48,23 @@ function humanStream(out: NodeJS.WritableStream): DestinationStream {
       }
       const time = typeof entry.time === 'string' ? entry.time.slice(11, 19) : '';
       const level = String(entry.level ?? '').toUpperCase().padEnd(5);
-      const fields = Object.entries(entry)
-        .filter(([key]) => !OMITTED_FIELDS.has(key))
-        .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
-      out.write(`${time} ${level} ${String(entry.msg ?? '')}${fields.length > 0 ? ' ' + fields.join(' ') : ''}\n`);
+      let stack = '';
+      const fields: string[] = [];
+      for (const [key, value] of Object.entries(entry)) {
+        if (OMITTED_FIELDS.has(key)) continue;
+        if (isSerializedError(value)) {
+          fields.push(`${key}=${JSON.stringify(value.message)}`);
+          stack += `\n${value.stack}`;
+        } else {
+          fields.push(`${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
+        }
+      }
+      const message = String(entry.msg ?? '');
+      out.write(`${time} ${level} ${message}${fields.length > 0 ? ' ' + fields.join(' ') : ''}${stack}\n`);
     },
   };
+}
+
+function isSerializedError(value: unknown): value is { message: string; stack: string } {
+  return typeof value === 'object' && value !== null && 'stack' in value && typeof value.stack === 'string' && 'message' in value;
 }

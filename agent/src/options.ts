@@ -121,7 +121,7 @@ function parseHubUrl(value: string | undefined): string {
   return url.origin;
 }
 
-/** The token's value never appears in a message, only its length. */
+/** Checks the token; its value never appears in a message, only its length. */
 function parseToken(value: string | undefined): string {
   if (value === undefined || value === '') {
     throw new UsageError('Option --token is required (or set FARMBOY_AGENT_TOKEN); copy it from the join command the hub shows.');

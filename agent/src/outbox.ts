@@ -4,7 +4,7 @@
  * Each run's events are numbered 1, 2, 3... Consecutive log lines and
  * consecutive records of a run are merged into one event, and events are sent
  * in batches below LIMITS.maxBatchBytes, one batch in flight at a time. An
- * acknowledged event is dropped; an unacknowledged one is kept and sent again
+ * acknowledged event is dropped. An unacknowledged one is kept and sent again
  * after the next `hello`, or after a backoff when the hub did not respond.
  *
  * Memory is bounded without dropping anything: past `maxBufferedBytes` the

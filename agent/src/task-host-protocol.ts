@@ -1,7 +1,7 @@
 /**
  * Messages between the agent and a node task host over the child's IPC
- * channel. The host speaks first with `ready`; everything specific to a run
- * arrives afterwards in `run`, so a host can be started before its run is known.
+ * channel. The host sends `ready` first. Everything specific to a run arrives
+ * afterwards in `run`, so a host can be started before its run is known.
  */
 import { z } from 'zod';
 import { jsonObject, jsonValue } from './protocol/index.js';
@@ -31,7 +31,7 @@ export const agentToHostSchema = z.discriminatedUnion('type', [
   }),
   /** Aborts ctx.signal; sent before the process group gets SIGTERM. */
   z.object({ type: z.literal('abort'), reason: z.string() }),
-  /** Backpressure: the host holds log, progress and record messages until `resume`. */
+  /** Backpressure: the host keeps log, progress and record messages back until `resume`. */
   z.object({ type: z.literal('pause') }),
   z.object({ type: z.literal('resume') }),
 ]);

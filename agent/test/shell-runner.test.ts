@@ -114,6 +114,16 @@ describe('shell runs', () => {
     expect(sink.messages('system')[0]).toMatch(/^the task exited but its output was still open 0.3 s later/);
   });
 
+  it('fails when the task cannot start', async () => {
+    const assignment = makeAssignment('shell', 'echo never');
+
+    const { sink, outcome } = await runToEnd(assignment, makeSettings('/dev/null/not-a-directory'));
+
+    expect(outcome.status).toBe('failed');
+    expect(outcome.error).toMatch(/^could not start the task: ENOTDIR/);
+    expect(sink.events.map((event) => event.type)).toEqual(['finished']);
+  });
+
   it('stops reading output under pressure', async () => {
     const assignment = makeAssignment('shell', await readFixture('flood.sh'));
     const sink = new MemorySink();

@@ -18,6 +18,7 @@ import { resolveTokens } from './hub-tokens.js';
 import { hashToken, tokensEqual } from './tokens.js';
 import { UiGateway } from './ui-gateway.js';
 import { startFiring } from './firing.js';
+import { readLastAlive, startAliveMarker } from './alive.js';
 import { HUB_VERSION } from './version.js';
 
 export const DEFAULT_UI_PORT = 7421;
@@ -107,6 +108,7 @@ async function assemble(options: HubOptions, store: Store, log: Logger): Promise
   const scheduler = new Scheduler({
     logger: log.child({ component: 'scheduler' }),
     onFire: (jobId, fireDate, kind, missed) => firing.fire(jobId, fireDate, kind, missed),
+    onMissed: (jobId, missedCount) => log.info({ jobId, missedCount }, 'missed fires skipped by the catch-up policy'),
   });
   const service = new HubService({
     store,
@@ -143,7 +145,10 @@ async function assemble(options: HubOptions, store: Store, log: Logger): Promise
   });
   const uiPort = (api.server.address() as AddressInfo).port;
 
+  const lastAlive = readLastAlive(options.dataDir);
   scheduler.sync(store.state.jobs);
+  if (lastAlive !== null) scheduler.catchUp(lastAlive);
+  const alive = startAliveMarker(options.dataDir, log);
   const applyRetention = () => {
     store.applyRetention(store.state.settings).catch((error: unknown) => log.error({ err: error }, 'retention failed'));
   };
@@ -171,6 +176,7 @@ async function assemble(options: HubOptions, store: Store, log: Logger): Promise
       clearInterval(tick);
       clearInterval(retention);
       scheduler.stop();
+      await alive.stop();
       ui?.close();
       await gateway.close();
       await api.close();

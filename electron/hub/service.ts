@@ -4,7 +4,7 @@
  * the same rules and return the same errors.
  */
 import { randomUUID } from 'node:crypto';
-import type { ZodType } from 'zod';
+import { z, type ZodType } from 'zod';
 import { jsonObject } from 'farmboy-agent/protocol';
 import { compileTask } from './compile.js';
 import { HubError, invalid, notFound } from './errors.js';
@@ -26,7 +26,6 @@ import {
 import type { RunManager } from './runs.js';
 import { checkSchedule, type Scheduler } from './scheduler/index.js';
 import type { Store } from './store/index.js';
-import { z } from 'zod';
 
 export interface ServiceDeps {
   store: Store;
@@ -46,6 +45,12 @@ export function parseInput<T>(schema: ZodType<T>, input: unknown): T {
   const field = issue && issue.path.length > 0 ? issue.path.join('.') : 'body';
   throw invalid(field, issue?.message ?? 'invalid value');
 }
+
+const previewSchema = z.object({
+  cron: z.string(),
+  timezone: z.string().default('UTC'),
+  count: z.number().int().min(1).max(100).default(5),
+});
 
 const adHocRunSchema = z.object({
   config: jsonObject.default({}),
@@ -212,8 +217,8 @@ export class HubService {
   }
 
   /** The next fire times of a schedule, for previews in the job editor. */
-  previewSchedule(body: unknown, count = 5): Date[] {
-    const schedule = parseInput(z.object({ cron: z.string(), timezone: z.string().default('UTC') }), body);
+  previewSchedule(body: unknown): Date[] {
+    const { count, ...schedule } = parseInput(previewSchema, body);
     const check = checkSchedule(schedule, { count });
     if (!check.ok) throw invalid('cron', check.reason);
     return check.next;

@@ -94,7 +94,7 @@ export class UiGateway {
       case 'jobs.update': return service.updateJob(id(), field('patch'));
       case 'jobs.delete': return service.deleteJob(id());
       case 'jobs.run': return service.runJob(id());
-      case 'schedule.preview': return service.previewSchedule(params, Number(field('count') ?? 5)).map((date) => date.toISOString());
+      case 'schedule.preview': return service.previewSchedule(params).map((date) => date.toISOString());
       case 'runs.list': return service.listRuns(params ?? {});
       case 'runs.get': return service.getRun(id());
       case 'runs.cancel': return service.cancelRun(id());

@@ -21,6 +21,11 @@ export interface TestHub extends Hub {
 
 const cleanups: Array<() => Promise<void>> = [];
 
+/** Registers a step for `cleanup`, which runs them in reverse order. */
+export function onCleanup(step: () => Promise<void> | void): void {
+  cleanups.push(async () => step());
+}
+
 /** Stops every hub and agent the test started; call it in afterEach. */
 export async function cleanup(): Promise<void> {
   while (cleanups.length > 0) await cleanups.pop()?.().catch(() => undefined);

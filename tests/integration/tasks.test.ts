@@ -1,7 +1,7 @@
-import { readFileSync, readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Run } from '../../electron/hub/model.js';
 import { cleanup, createShellTask, startAgents, startTestHub, waitFor, type TestHub } from '../helpers/fleet.js';
+import { processesWith, uniqueDurations } from '../helpers/processes.js';
 
 afterEach(cleanup);
 
@@ -30,28 +30,6 @@ async function logLines(hub: TestHub, runId: string): Promise<Array<{ s: string;
 async function records(hub: TestHub, runId: string): Promise<unknown[]> {
   const body = (await hub.api<string>('GET', `/api/runs/${runId}/records`)).body;
   return body.split('\n').filter(Boolean).map((line) => JSON.parse(line) as unknown);
-}
-
-/** PIDs of live processes whose command line contains the marker. */
-function processesWith(marker: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.[0];
-      if (cmdline.includes(marker) && state !== 'Z') found.push(Number(entry));
-    } catch {
-      // The process ended while being read.
-    }
-  }
-  return found;
-}
-
-/** Sleep durations no other process on the machine uses, to find a task's processes in /proc. */
-function uniqueDurations(count: number): number[] {
-  const base = 100_000 + Math.floor(Math.random() * 800_000);
-  return Array.from({ length: count }, (_, i) => base + i);
 }
 
 const NODE_TASK = `

@@ -1,6 +1,6 @@
 /**
  * Daily schedules around every UTC-offset transition of 2018-2027 in every
- * IANA zone that Intl knows. Offsets here are read with Intl's "longOffset"
+ * IANA zone that Intl supports. Offsets here are read with Intl's "longOffset"
  * names, a different path from the scheduler's own, so the two check each
  * other.
  */

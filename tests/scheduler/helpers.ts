@@ -29,14 +29,14 @@ export interface LogLine {
   [key: string]: unknown;
 }
 
-/** A pino logger that keeps every line in memory. */
+/** Creates a pino logger that keeps every line in memory. */
 export function captureLogger(): { logger: Logger; lines: LogLine[] } {
   const lines: LogLine[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line) as LogLine) });
   return { logger, lines };
 }
 
-/** A scheduler whose fires, misses, errors and log lines are recorded. */
+/** Creates a scheduler whose fires, misses, errors and log lines are recorded. */
 export function recordingScheduler(options: Partial<SchedulerOptions> = {}) {
   const fires: RecordedFire[] = [];
   const misses: RecordedMiss[] = [];
@@ -61,7 +61,7 @@ export function job(id: string, cron: string, overrides: Partial<ScheduledJob> =
 /**
  * Fakes timers, Date and performance.now(). vi.setSystemTime then moves only
  * the wall clock: pending timers keep their remaining delay and the
- * monotonic clock stands still, as after a sleep or a change of system time.
+ * monotonic clock does not advance, as after a sleep or a change of system time.
  */
 export function useFakeClock(startIso: string): void {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] });

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Scheduler } from '../../electron/hub/scheduler/index.js';
 import { captureLogger, DAY, HOUR, job, MINUTE, recordingScheduler, useFakeClock } from './helpers.js';
 
-/** Timers node-schedule holds in this worker; only the scheduler under test creates any. */
+/** Counts the timers registered with node-schedule in this worker, where only the scheduler under test creates any. */
 function nodeScheduleTimers(): number {
   return Object.keys(schedule.scheduledJobs).length;
 }

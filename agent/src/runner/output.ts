@@ -1,7 +1,7 @@
 /**
- * Where a run's output goes on its way to the outbox: secret values are
- * masked, long lines are cut with a visible marker, and the run's log stops
- * at its byte cap with one marker line.
+ * The filter between a run's output and the outbox. It masks secret values,
+ * cuts long lines with a visible marker, and stops the run's log at its byte
+ * cap with one marker line.
  */
 import type { Json, LogStream } from '../protocol/index.js';
 import { truncateUtf8 } from './lines.js';
@@ -33,7 +33,7 @@ export class RunOutput {
     secretValues: string[],
     private readonly limits: OutputLimits,
   ) {
-    // Longest first, so a secret that contains another is masked whole.
+    // Sorted by length, longest first, so a secret that contains another is masked whole.
     this.secrets = [...new Set(secretValues.filter((value) => value !== ''))].sort((a, b) => b.length - a.length);
   }
 
@@ -42,7 +42,7 @@ export class RunOutput {
     return this.truncated;
   }
 
-  /** One output line; `fullBytes` is its length before the line splitter cut it, if it did. */
+  /** Writes one output line; `fullBytes` is its length before the line splitter cut it, if it did. */
   line(stream: 'stdout' | 'stderr', text: string, fullBytes: number = Buffer.byteLength(text)): void {
     if (this.truncated) return;
     let message = this.mask(text);
@@ -59,12 +59,12 @@ export class RunOutput {
     this.sink.pushLogLine(this.key, { t: Date.now(), s: stream, m: message });
   }
 
-  /** A message that may span several lines, such as a stack trace or a ctx.log call. */
+  /** Writes a message that may span several lines, such as a stack trace or a ctx.log call. */
   text(stream: 'stdout' | 'stderr', message: string): void {
     for (const line of message.split('\n')) this.line(stream, line.endsWith('\r') ? line.slice(0, -1) : line);
   }
 
-  /** A line written by the agent itself; it is kept even past the log cap. */
+  /** Writes a line of the agent's own, which is kept even past the log cap. */
   system(text: string): void {
     const message = truncateUtf8(this.mask(text), this.limits.maxLineBytes);
     this.sink.pushLogLine(this.key, { t: Date.now(), s: 'system', m: message });

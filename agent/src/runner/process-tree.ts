@@ -27,7 +27,7 @@ export function signalProcessTree(child: ChildProcess, signal: StopSignal): void
 }
 
 /**
- * Whether the child or any process of its group still exists. `child.killed`
+ * Returns whether the child or any process of its group still exists. `child.killed`
  * only records that a signal was sent, so it is never used to judge this.
  */
 export function isProcessTreeAlive(child: ChildProcess): boolean {

@@ -43,6 +43,7 @@ const STOP_REASONS: Record<RunStopReason, string> = {
 };
 
 const MAX_ERROR_CHARS = 4000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class Run {
   readonly key: RunKey;
@@ -54,7 +55,7 @@ export class Run {
   private task: TaskProcess | null = null;
   private splitters: LineSplitter[] = [];
   private exit: ProcessExit | null = null;
-  /** Why the run was stopped; stays null when the stop came after the task had exited by itself. */
+  /** Reason the run was stopped, or null when the stop came after the task had exited by itself. */
   private stopReason: RunStopReason | null = null;
   private stopRequested = false;
   private startError: string | null = null;
@@ -138,12 +139,20 @@ export class Run {
     child.on('exit', (exitCode, signal) => this.handleExit({ exitCode, signal }));
     child.on('close', () => this.finalize());
     child.on('error', (error) => {
+      if (child.pid !== undefined) {
+        this.settings.log.warn({ runId: this.key.runId, err: error }, 'task process error');
+        return;
+      }
       this.startError ??= `could not start the task: ${error.message}`;
-      if (child.pid === undefined) this.finalize();
+      this.finalize();
     });
     if (this.stopReason !== null) this.signalStop(task, this.stopReason);
     const timeoutSec = this.assignment.timeoutSec;
-    if (timeoutSec !== null) this.timeoutTimer = setTimeout(() => this.cancel('timeout'), timeoutSec * 1000);
+    if (timeoutSec !== null) {
+      // setTimeout fires at once for delays above 2^31 - 1 ms (about 24.8 days), so longer limits are capped there.
+      const delay = Math.min(timeoutSec * 1000, MAX_TIMER_MS);
+      this.timeoutTimer = setTimeout(() => this.cancel('timeout'), delay);
+    }
   }
 
   private readLines(stream: Readable, splitter: LineSplitter): void {

@@ -12,8 +12,8 @@ import type { LaunchContext, TaskProcess } from './types.js';
 const isWindows = process.platform === 'win32';
 
 /**
- * Linux limits one environment string to 128 KiB (MAX_ARG_STRLEN); a larger
- * config would make the spawn fail, so past this size it is only in the file.
+ * Linux limits one environment string to 128 KiB (MAX_ARG_STRLEN), and a
+ * larger config would make the spawn fail. Past this size it is only in the file.
  */
 const MAX_CONFIG_ENV_BYTES = 64 * 1024;
 

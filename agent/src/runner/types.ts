@@ -24,7 +24,7 @@ export interface RunSettings {
   log: Logger;
 }
 
-/** What a launcher gets to start one run. */
+/** Inputs a launcher needs to start one run. */
 export interface LaunchContext {
   assignment: Assignment;
   settings: RunSettings;
@@ -47,7 +47,7 @@ export interface TaskProcess {
   /** Pauses or resumes output that does not come through stdout and stderr. */
   setPaused(paused: boolean): void;
   result(): Json | null;
-  /** Why the run failed, if the launcher knows better than the exit code. */
+  /** Returns why the run failed when the launcher has a better reason than the exit code. */
   failure(exit: ProcessExit): string | null;
   /** Releases timers and listeners once the run is final. */
   dispose(): void;

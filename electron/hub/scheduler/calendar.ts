@@ -131,13 +131,13 @@ export class CalendarMatcher {
     this.lastWeekday = flags(fields.lastWeekdaysOfMonth, 7);
   }
 
-  /** Whether the date fields (day of month, month, day of week) match this day. */
+  /** Checks whether the date fields (day of month, month, day of week) match this day. */
   matchesDay(dayNumber: number): boolean {
     const { year, month, day } = civilFromDays(dayNumber);
     return this.month[month] === true && this.matchesDate(day, weekdayOf(dayNumber), daysInMonth(year, month));
   }
 
-  /** Whether the day-of-month and day-of-week fields match a day of an allowed month. */
+  /** Checks whether the day-of-month and day-of-week fields match a day of an allowed month. */
   private matchesDate(day: number, weekday: number, monthLength: number): boolean {
     const nth = this.fields.nthWeekday;
     const dayOfMonthMatch = this.dayOfMonth[day] === true || (this.fields.lastDayOfMonth && day === monthLength);
@@ -149,7 +149,7 @@ export class CalendarMatcher {
     return dayOfMonthMatch || dayOfWeekMatch;
   }
 
-  /** The first matching second of the day at or after `secondOfDay`, or -1 when none is left that day. */
+  /** Returns the first matching second of the day at or after `secondOfDay`, or -1 when none is left that day. */
   nextTimeOfDay(secondOfDay: number): number {
     const hour0 = Math.floor(secondOfDay / 3600);
     const minute0 = Math.floor((secondOfDay % 3600) / 60);
@@ -201,7 +201,7 @@ export class CalendarMatcher {
     return null;
   }
 
-  /** Whether any day in a full Gregorian cycle matches the date fields, so the expression can fire at all. */
+  /** Checks whether any day in a full Gregorian cycle matches the date fields, so the expression can fire at all. */
   canEverMatchDay(deadline: Deadline): boolean {
     for (let year = 2000; year < 2400; year += 1) {
       deadline.check();

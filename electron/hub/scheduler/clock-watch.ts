@@ -3,9 +3,9 @@
  *
  * Every interval it compares how far the wall clock moved with how far the
  * monotonic clock moved. They differ when the system time is set, or after
- * a sleep: Node's performance.now() follows a monotonic clock that stops
+ * a sleep. Node's performance.now() follows a monotonic clock that stops
  * while the machine is suspended (CLOCK_MONOTONIC on Linux, the mach
- * absolute clock on macOS), while the wall clock keeps real time.
+ * absolute clock on macOS), but the wall clock keeps real time.
  */
 import type { Logger } from 'pino';
 

@@ -14,7 +14,7 @@ import { Deadline } from './errors.js';
 import { isKnownTimeZone } from './zone.js';
 
 /**
- * How a schedule behaves when clocks change:
+ * The behaviour of a schedule when clocks change:
  * - fixed: minute and hour name specific values (`30 2 * * *`). The schedule
  *   follows the calendar: it fires once per matching local time.
  * - interval: the minute or hour field begins with `*` (`0 * * * *`, or

@@ -3,13 +3,13 @@
  * message text.
  */
 export type ScheduleErrorCode =
-  /** The cron expression or time zone is rejected; the message says why. */
+  /** The cron expression or time zone is rejected, and the message gives the reason. */
   | 'invalid_schedule'
   /** Computing fire times exceeded its time budget, which means a bug in the fire-time search. */
   | 'compute_timeout'
   /** A caller passed an argument outside its documented range. */
   | 'invalid_argument'
-  /** An unexpected exception while scheduling a job; `cause` holds it. */
+  /** An unexpected exception while scheduling a job, kept in `cause`. */
   | 'internal_error';
 
 export class ScheduleError extends Error {
@@ -24,7 +24,7 @@ export class ScheduleError extends Error {
   }
 }
 
-/** Longest time one fire-time computation may take before it is abandoned. */
+/** Maximum time one fire-time computation may take before it is abandoned. */
 export const COMPUTE_BUDGET_MS = 1000;
 
 /**

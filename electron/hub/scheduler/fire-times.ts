@@ -1,14 +1,14 @@
 /**
  * Fire instants of a compiled schedule, with the daylight saving rules.
  *
- * The search walks real time in windows. Each window is split into spans of
- * constant UTC offset; inside a span, local wall time runs without jumps, so
- * the matching wall times map one to one onto instants. Between spans the
- * wall clock jumps: forward (skipped local times) or back (repeated ones).
+ * The search walks real time in windows, each split into spans of constant
+ * UTC offset. Inside a span, local wall time runs without jumps, so the
+ * matching wall times map one to one onto instants. Between spans the wall
+ * clock jumps forward (skipped local times) or back (repeated ones).
  *
- * - fixed schedules fire once per matching local time: a skipped time fires
+ * - fixed schedules fire once per matching local time. A skipped time fires
  *   at the first instant after the gap, and several skipped times fire once
- *   there; a repeated time fires only on its first pass.
+ *   there. A repeated time fires only on its first pass.
  * - interval schedules fire whenever the wall clock shows a matching time: a
  *   skipped time does not fire, a repeated time fires on both passes, so the
  *   fires stay evenly spaced in real time.
@@ -50,13 +50,16 @@ function* windowInstants(schedule: CompiledSchedule, leadFrom: number, from: num
     const endWall = span.end + span.offset;
     let fromWall = Math.max(span.start, from) + span.offset;
     if (schedule.mode === 'fixed') {
-      if (startWall > maxWall && span.start >= from && schedule.matcher.nextWall(maxWall, startWall, deadline) !== null) {
-        yield span.start;
-      }
+      // Local times in [maxWall, startWall) were skipped by a jump forward: a match among them fires once, at the jump.
+      const skippedMatch = startWall > maxWall && span.start >= from && schedule.matcher.nextWall(maxWall, startWall, deadline) !== null;
+      if (skippedMatch) yield span.start;
+      // Local times below maxWall already occurred on an earlier pass.
       fromWall = Math.max(fromWall, maxWall);
     }
-    for (let wall = schedule.matcher.nextWall(fromWall, endWall, deadline); wall !== null; wall = schedule.matcher.nextWall(wall + SECOND_MS, endWall, deadline)) {
+    let wall = schedule.matcher.nextWall(fromWall, endWall, deadline);
+    while (wall !== null) {
       yield wall - span.offset;
+      wall = schedule.matcher.nextWall(wall + SECOND_MS, endWall, deadline);
     }
     maxWall = Math.max(maxWall, endWall);
   }
@@ -64,8 +67,9 @@ function* windowInstants(schedule: CompiledSchedule, leadFrom: number, from: num
 
 /**
  * Yields every fire instant at or after `from`, in strictly increasing
- * order. Ends only when no local date matches for a whole Gregorian cycle.
- * Throws ScheduleError 'compute_timeout' when the deadline passes.
+ * order. Ends when no local date matches within a whole Gregorian cycle, or
+ * after MAX_WINDOWS windows. Throws ScheduleError 'compute_timeout' when the
+ * deadline passes.
  */
 export function* fireInstants(schedule: CompiledSchedule, from: number, deadline: Deadline = new Deadline()): Generator<number> {
   let cursor = ceilToSecond(from);
@@ -105,25 +109,4 @@ export function fireInstantsAfter(schedule: CompiledSchedule, after: number, cou
     if (result.length >= count) break;
   }
   return result;
-}
-
-/** Counts fire instants in [from, to], up to `cap`, and reports the first and last one counted. */
-export function countFires(
-  schedule: CompiledSchedule,
-  from: number,
-  to: number,
-  cap: number,
-  deadline: Deadline = new Deadline(),
-): { count: number; first: number | null; last: number | null; capped: boolean } {
-  let count = 0;
-  let first: number | null = null;
-  let last: number | null = null;
-  for (const instant of fireInstants(schedule, from, deadline)) {
-    if (instant > to) break;
-    if (count >= cap) return { count, first, last, capped: true };
-    count += 1;
-    first ??= instant;
-    last = instant;
-  }
-  return { count, first, last, capped: false };
 }

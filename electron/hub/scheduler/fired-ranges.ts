@@ -23,26 +23,26 @@ export class FiredRanges {
   /** Records that every schedule instant in [from, to] has fired; merges ranges that overlap or touch. */
   add(from: number, to: number): void {
     let merged: FiredRange = { from, to };
-    const kept: FiredRange[] = [];
+    const separate: FiredRange[] = [];
     for (const range of this.ranges) {
       if (range.to >= merged.from && range.from <= merged.to) {
         merged = { from: Math.min(range.from, merged.from), to: Math.max(range.to, merged.to) };
       } else {
-        kept.push(range);
+        separate.push(range);
       }
     }
-    kept.push(merged);
-    kept.sort((a, b) => a.from - b.from);
+    separate.push(merged);
+    separate.sort((a, b) => a.from - b.from);
     // NOTE: dropping the oldest range means a clock set back past it could fire its instants again.
-    this.ranges = kept.slice(-MAX_RANGES);
+    this.ranges = separate.slice(-MAX_RANGES);
   }
 
-  /** The range that contains `instant`, or null. */
+  /** Returns the range that contains `instant`, or null. */
   containing(instant: number): FiredRange | null {
     return this.ranges.find((range) => range.from <= instant && instant <= range.to) ?? null;
   }
 
-  /** The latest range end before `instant`, or null. */
+  /** Returns the latest range end before `instant`, or null. */
   lastEndBefore(instant: number): number | null {
     let best: number | null = null;
     for (const range of this.ranges) {

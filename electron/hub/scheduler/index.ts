@@ -41,10 +41,10 @@ function compileOrReason(schedule: ScheduleSpec, deadline: Deadline): CompiledSc
 
 /**
  * Validates a cron expression (5 fields, or 6 with leading seconds) in a
- * time zone; returns the next `count` fire times (default 5) after `from`
- * (default now), or why the schedule is invalid. An `ok` result always has
- * at least one fire time. Throws ScheduleError 'invalid_argument' for a bad
- * `count` or `from`.
+ * time zone. Returns the next `count` fire times (default 5) after `from`
+ * (default now), or the reason the schedule is invalid. An `ok` result
+ * always has at least one fire time. Throws ScheduleError
+ * 'invalid_argument' for a bad `count` or `from`.
  */
 export function checkSchedule(schedule: ScheduleSpec, options: { count?: number; from?: Date } = {}): CronCheck {
   const count = options.count ?? 5;

@@ -65,7 +65,7 @@ const msOption = z.number().positive().finite();
 
 /** Missed fires counted one by one up to this many; beyond it the count is reported as this number. */
 const MAX_COUNTED_MISSES = 100_000;
-/** Longest delay Node's setTimeout accepts without clamping it to 1 ms. */
+/** Maximum delay Node's setTimeout accepts without clamping it to 1 ms. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 interface Entry {
@@ -116,13 +116,13 @@ export class Scheduler {
 
   /** Makes the registry match these jobs: exactly one timer per enabled job with a valid schedule, none for others. Idempotent. */
   sync(jobs: readonly ScheduledJob[]): void {
-    const wanted = new Set<string>();
+    const listed = new Set<string>();
     for (const job of jobs) {
-      wanted.add(job.id);
+      listed.add(job.id);
       this.upsert(job);
     }
     for (const id of [...this.entries.keys()]) {
-      if (!wanted.has(id)) this.remove(id);
+      if (!listed.has(id)) this.remove(id);
     }
   }
 
@@ -150,7 +150,8 @@ export class Scheduler {
     }
     if (existing) this.cancelTimer(existing);
     const entry: Entry = existing ?? { id, key, catchUp, schedule: null, nextAt: null, chainFrom: null, timer: null, timerId: 0, fired: new FiredRanges() };
-    Object.assign(entry, { key, catchUp, schedule: null, nextAt: null, chainFrom: null });
+    // Instants fired under the previous schedule are no record of this one's instants.
+    Object.assign(entry, { key, catchUp, schedule: null, nextAt: null, chainFrom: null, fired: new FiredRanges() });
     this.entries.set(id, entry);
 
     this.guard(entry, () => {
@@ -199,7 +200,7 @@ export class Scheduler {
     return dateOrNull(this.entries.get(jobId)?.nextAt ?? null);
   }
 
-  /** Number of armed timers; equals the number of enabled jobs with a valid schedule. */
+  /** Returns the number of armed timers: one per enabled job whose schedule is valid and has a future fire time. */
   registeredCount(): number {
     let count = 0;
     for (const entry of this.entries.values()) if (entry.timer) count += 1;
@@ -223,8 +224,10 @@ export class Scheduler {
     const deadline = new Deadline(this.computeBudgetMs);
     let next = nextFireAfter(spec, after, deadline);
     // After the clock is set back, step over the instants that already fired.
-    for (let range = next === null ? null : entry.fired.containing(next); range && next !== null; range = next === null ? null : entry.fired.containing(next)) {
-      next = nextFireAfter(spec, range.to, deadline);
+    let covering = next === null ? null : entry.fired.containing(next);
+    while (next !== null && covering !== null) {
+      next = nextFireAfter(spec, covering.to, deadline);
+      covering = next === null ? null : entry.fired.containing(next);
     }
     entry.nextAt = next;
     entry.chainFrom = null;
@@ -331,7 +334,7 @@ export class Scheduler {
     }
   }
 
-  /** Runs one job's step; a failure disarms that job and is logged and reported, never thrown. */
+  /** Runs one step for a job. A failure disarms that job and is logged and reported instead of thrown. */
   private guard(entry: Entry, step: () => void): void {
     try {
       step();

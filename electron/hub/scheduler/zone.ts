@@ -36,7 +36,7 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return formatter;
 }
 
-/** Whether Intl knows this time zone name (IANA names and their aliases, such as "UTC" or "US/Eastern"). */
+/** Checks whether Intl accepts this time zone name (IANA names and their aliases, such as "UTC" or "US/Eastern"). */
 export function isKnownTimeZone(timeZone: string): boolean {
   if (timeZone.trim() === '') return false;
   try {

@@ -1,0 +1,72 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ROOT, cleanup, onCleanup, tempDir, waitFor } from '../helpers/fleet.js';
+
+afterEach(cleanup);
+
+const HUB_BIN = join(ROOT, 'bin', 'farmboy-hub.js');
+
+interface HubProcess {
+  output(): string;
+  exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+function runHub(args: string[], env: Record<string, string> = {}): HubProcess {
+  const child = spawn(process.execPath, [HUB_BIN, ...args], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  onCleanup(() => void child.kill('SIGKILL'));
+  return { output: () => output, exited, kill: (signal = 'SIGTERM') => void child.kill(signal) };
+}
+
+describe('farmboy-hub command', () => {
+  it('prints the UI address and a join command', async () => {
+    const dataDir = await tempDir('cli');
+    const hub = runHub(['--data-dir', dataDir, '--agent-port', '0', '--ui-port', '0'], { FARMBOY_ADMIN_TOKEN: 'admin-secret', FARMBOY_AGENT_TOKEN: 'join-secret' });
+
+    const banner = await waitFor(() => /Join an agent[^\n]*\n[^\n]+\n/.exec(hub.output())?.input, 20_000, 'banner');
+    const uiUrl = /Web UI:\s+(http:\/\/127\.0\.0\.1:\d+)\/#token=admin-secret/.exec(banner)?.[1];
+    const health = await fetch(`${uiUrl}/api/health`, { headers: { authorization: 'Bearer admin-secret' } });
+    hub.kill('SIGTERM');
+
+    expect(banner).toMatch(/npx farmboy-agent --hub http:\/\/\S+:\d+ --token join-secret/);
+    expect(health.status).toBe(200);
+    expect(await hub.exited).toBe(0);
+    expect(hub.output()).not.toContain('"admin-secret"');
+  });
+
+  it.each([
+    [['--ui-port', 'http'], '--ui-port must be a port number'],
+    [['--agent-port', '70000'], '--agent-port must be a port number'],
+    [['--colour'], "Unknown option '--colour'"],
+  ])('rejects bad options %j', async (args, message) => {
+    const hub = runHub(args);
+
+    expect(await hub.exited).toBe(2);
+    expect(hub.output()).toContain(message);
+  });
+
+  it('prints help', async () => {
+    const hub = runHub(['--help']);
+
+    expect(await hub.exited).toBe(0);
+    expect(hub.output()).toContain('--data-dir DIR');
+    expect(hub.output()).toContain('FARMBOY_ADMIN_TOKEN');
+  });
+
+  it('refuses a second hub on the same data', async () => {
+    const dataDir = await tempDir('cli-lock');
+    const first = runHub(['--data-dir', dataDir, '--agent-port', '0', '--ui-port', '0']);
+    await waitFor(() => first.output().includes('is running'), 20_000, 'first hub');
+
+    const second = runHub(['--data-dir', dataDir, '--agent-port', '0', '--ui-port', '0']);
+
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toContain('cannot start');
+    expect(second.output()).toMatch(/lock/i);
+  });
+});

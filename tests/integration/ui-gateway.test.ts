@@ -1,0 +1,65 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { io, type Socket } from 'socket.io-client';
+import type { StoredLogLine } from '../../electron/hub/model.js';
+import { UI_NAMESPACE, type UiChanges, type UiReply } from '../../electron/hub/ui-contract.js';
+import { cleanup, createShellTask, onCleanup, startAgents, startTestHub, waitFor, type TestHub } from '../helpers/fleet.js';
+
+afterEach(cleanup);
+
+function connectUi(hub: TestHub, token: string): Socket {
+  const socket = io(`${hub.uiUrl}${UI_NAMESPACE}`, { auth: { token }, transports: ['websocket'], reconnection: false });
+  onCleanup(() => void socket.close());
+  return socket;
+}
+
+async function request<T>(socket: Socket, method: string, params?: unknown): Promise<UiReply<T>> {
+  return (await socket.timeout(5000).emitWithAck('request', { method, params })) as UiReply<T>;
+}
+
+describe('UI gateway', () => {
+  it('rejects a wrong admin token', async () => {
+    const hub = await startTestHub();
+
+    const error = await new Promise<{ data?: { code: string } }>((resolve) => connectUi(hub, 'wrong').on('connect_error', (err) => resolve(err as never)));
+
+    expect(error.data?.code).toBe('unauthorized');
+  });
+
+  it('answers requests with the API errors', async () => {
+    const hub = await startTestHub();
+    const socket = connectUi(hub, hub.adminToken);
+
+    const created = await request<{ id: string; version: number }>(socket, 'tasks.create', { name: 'ui task', runtime: 'shell', source: 'echo ui' });
+    const invalid = await request(socket, 'jobs.create', { name: 'no task' });
+    const missing = await request(socket, 'runs.get', { id: 'nope' });
+    const unknown = await request(socket, 'tasks.explode');
+
+    expect(created.ok && created.data.version).toBe(1);
+    expect(!invalid.ok && invalid.error).toMatchObject({ code: 'invalid', field: 'taskId' });
+    expect(!missing.ok && missing.error.code).toBe('not_found');
+    expect(!unknown.ok && unknown.error.code).toBe('invalid');
+  });
+
+  it('pushes coalesced changes and live log lines', async () => {
+    const hub = await startTestHub();
+    await startAgents(hub, [{ name: 'a' }]);
+    const socket = connectUi(hub, hub.adminToken);
+    const pushes: UiChanges[] = [];
+    const logs: StoredLogLine[] = [];
+    socket.on('changes', (changes: UiChanges) => pushes.push(changes));
+    socket.on('log', (payload: { lines: StoredLogLine[] }) => logs.push(...payload.lines));
+    await new Promise<void>((resolve) => socket.on('connect', () => resolve()));
+    const task = await createShellTask(hub, 'sleep 0.5; for i in $(seq 1 500); do echo "line $i"; done');
+
+    const run = await request<{ id: string }>(socket, 'tasks.run', { id: task.id });
+    if (!run.ok) throw new Error(run.error.message);
+    const watched = await request<{ lines: StoredLogLine[] }>(socket, 'runs.watch', { id: run.data.id });
+    await waitFor(() => hub.runs.get(run.data.id)?.status === 'succeeded', 15_000, 'run succeeded');
+    await waitFor(() => pushes.some((push) => push.runs.some((entry) => entry.id === run.data.id && entry.status === 'succeeded')), 5000, 'final push');
+    await waitFor(() => logs.some((line) => line.m === 'line 500'), 5000, 'last line pushed');
+
+    const seen = [...(watched.ok ? watched.data.lines : []), ...logs].filter((line) => line.s === 'stdout').map((line) => line.m);
+    expect(seen).toEqual(Array.from({ length: 500 }, (_, i) => `line ${i + 1}`));
+    expect(pushes.length).toBeLessThan(20);
+  });
+});
