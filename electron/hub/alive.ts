@@ -1,8 +1,8 @@
 /**
  * The hub's last-alive time, kept in a small file beside the store so that,
- * after a stop, a crash or a sleep, the scheduler knows which fires were
- * missed. Written every few seconds and at stop; at most that interval of
- * missed fires goes unnoticed after a crash.
+ * after a stop, a crash or a sleep, the scheduler can find the fires it
+ * missed. It is written every few seconds and at stop, so after a crash at
+ * most that interval of missed fires goes unnoticed.
  */
 import { readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
@@ -11,7 +11,7 @@ import type { Logger } from './logger.js';
 
 const FILE = 'alive.json';
 
-/** The last time the previous hub process recorded itself alive, or null on a first start. */
+/** Reads the last time the previous hub process recorded itself alive; null on a first start. */
 export function readLastAlive(dataDir: string): number | null {
   try {
     const parsed: unknown = JSON.parse(readFileSync(join(dataDir, FILE), 'utf8'));

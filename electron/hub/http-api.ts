@@ -94,7 +94,7 @@ export async function createHttpApi(options: HttpApiOptions): Promise<FastifyIns
   return app;
 }
 
-/** One log line as text: ISO time, stream, message. */
+/** Formats one log line as text: ISO time, stream, message. */
 export function formatLogLine(line: StoredLogLine): string {
   return `${new Date(line.t).toISOString()} ${line.s.padEnd(6)} ${line.m}`;
 }

@@ -1,5 +1,5 @@
 /**
- * What the hub offers its callers, with every input validated. The HTTP API
+ * Operations the hub offers its callers, with every input validated. The HTTP API
  * and the /ui namespace are thin layers over this one class, so both apply
  * the same rules and return the same errors.
  */
@@ -33,7 +33,7 @@ export interface ServiceDeps {
   runs: RunManager;
   scheduler: Scheduler;
   gateway: AgentGateway;
-  /** Called after a definition changes, so the UI can be told. */
+  /** Called after a definition changes, so the UI can be notified. */
   onChanged(kind: 'task' | 'job' | 'agent', id: string): void;
 }
 
@@ -216,7 +216,7 @@ export class HubService {
     }
   }
 
-  /** The next fire times of a schedule, for previews in the job editor. */
+  /** Computes the next fire times of a schedule, for previews in the job editor. */
   previewSchedule(body: unknown): Date[] {
     const { count, ...schedule } = parseInput(previewSchema, body);
     const check = checkSchedule(schedule, { count });

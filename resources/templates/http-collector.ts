@@ -3,7 +3,7 @@
  * per datapoint, keeping only the configured fields.
  *
  * Config:
- *   urls     URLs to fetch, each answering with a JSON array or an object
+ *   urls     URLs to fetch, each returning a JSON array or an object
  *            whose `itemsPath` holds the array
  *   itemsPath  dotted path to the array in the response ("" for the root)
  *   fields   fields to keep from each item (all when empty)
@@ -34,7 +34,7 @@ export default async function collect(ctx: TaskContext<Config>) {
     ctx.progress((index / urls.length) * 100, `fetching ${url}`);
     const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]);
     const response = await fetch(url, { signal, headers: { accept: 'application/json' } });
-    if (!response.ok) throw new Error(`${url} answered ${response.status} ${response.statusText}`);
+    if (!response.ok) throw new Error(`${url} responded with ${response.status} ${response.statusText}`);
     const items = pick(await response.json(), itemsPath);
     if (!Array.isArray(items)) throw new Error(`${url}: no array at "${itemsPath}" in the response`);
     for (const item of items) {

@@ -122,7 +122,7 @@ export async function startAgent(hub: Hub, options: AgentOptions = {}): Promise<
   return { process: child, dataDir, output: () => output, exited, stop };
 }
 
-/** Starts agents and waits until the hub sees all of them online. */
+/** Starts agents and waits until the hub lists all of them online. */
 export async function startAgents(hub: TestHub, list: AgentOptions[]): Promise<TestAgent[]> {
   const agents = await Promise.all(list.map((options) => startAgent(hub, options)));
   try {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, createJob, createShellTask, onCleanup, startAgent, startAgents, startTestHub, waitFor } from '../helpers/fleet.js';
 import { killProcessesWith, uniqueDurations } from '../helpers/processes.js';
 
-/** A task that sleeps for a duration unique to this test; its orphans are killed afterwards. */
+/** Returns a sleep command with a duration unique to this test, whose orphans are killed afterwards. */
 function orphanSafeSleep(): string {
   const [duration] = uniqueDurations(1);
   onCleanup(() => killProcessesWith(`sleep ${duration}`));

@@ -34,10 +34,10 @@ describe('UI gateway', () => {
     const missing = await request(socket, 'runs.get', { id: 'nope' });
     const unknown = await request(socket, 'tasks.explode');
 
-    expect(created.ok && created.data.version).toBe(1);
-    expect(!invalid.ok && invalid.error).toMatchObject({ code: 'invalid', field: 'taskId' });
-    expect(!missing.ok && missing.error.code).toBe('not_found');
-    expect(!unknown.ok && unknown.error.code).toBe('invalid');
+    expect(created).toMatchObject({ ok: true, data: { version: 1 } });
+    expect(invalid).toMatchObject({ ok: false, error: { code: 'invalid', field: 'taskId' } });
+    expect(missing).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(unknown).toMatchObject({ ok: false, error: { code: 'invalid' } });
   });
 
   it('pushes coalesced changes and live log lines', async () => {
