@@ -10,16 +10,24 @@ import type { Logger } from './logger.js';
 import { LoadSampler, readMachineFacts, readNormalizedLoad } from './machine.js';
 import type { AgentOptions } from './options.js';
 import { Outbox } from './outbox.js';
-import { PROTOCOL_VERSION, type Hello, type HelloReply, type RunRef } from './protocol/index.js';
+import type { Recovered } from './recovery.js';
+import { PROTOCOL_VERSION, type CancelReason, type Hello, type HelloReply, type RunRef } from './protocol/index.js';
 import { RunManager } from './runs.js';
+import { writeTrust, type HubTrust } from './trust.js';
+import { agentEnvironment } from './runner/run.js';
 import type { RunSettings } from './runner/types.js';
+import { WarmPool } from './runner/warm-pool.js';
 import { AGENT_VERSION } from './version.js';
 
 export interface AgentConfig extends AgentOptions {
   agentId: string;
+  /** The pin and the token or credential this start connects with. */
+  trust: HubTrust;
   log: Logger;
   /** Defaults to the compiled task host beside this module. */
   taskHostPath?: string;
+  /** The spool and what the previous agent process left; without it, events live in memory only. */
+  recovered?: Recovered;
 }
 
 /** A hello lists at most this many runs, which keeps it far below LIMITS.maxMessageBytes. */
@@ -33,6 +41,8 @@ export class Agent {
   readonly done: Promise<void>;
   private readonly outbox: Outbox;
   private readonly runs: RunManager;
+  private readonly warmPool: WarmPool | null;
+  private readonly baseEnv = agentEnvironment();
   private readonly connection: HubConnection;
   private readonly loadSampler = new LoadSampler();
   private stopping: Promise<void> | null = null;
@@ -48,7 +58,22 @@ export class Agent {
       send: (batch) => this.connection.sendEvents(batch),
       onCancel: (refs) => this.cancelRuns(refs),
       log: config.log.child({ component: 'outbox' }),
+      spool: config.recovered?.spool,
+      maxBufferedBytes: config.outboxMemoryBytes,
+      maxSpooledBytes: config.outboxSpoolBytes,
     });
+    if (config.recovered) this.outbox.recover(config.recovered.events, config.recovered.interrupted);
+    this.warmPool =
+      config.warmHosts > 0
+        ? new WarmPool({
+            taskHostPath: this.taskHostPath(),
+            idleCwd: config.dataDir,
+            env: this.baseEnv,
+            maxHosts: config.warmHosts,
+            readyTimeoutMs: READY_TIMEOUT_MS,
+            log: config.log.child({ component: 'warm-pool' }),
+          })
+        : null;
     this.runs = new RunManager({
       slots: config.slots,
       maxLoad: config.maxLoad,
@@ -59,7 +84,15 @@ export class Agent {
     });
     this.connection = new HubConnection({
       hubUrl: config.hubUrl,
-      auth: { protocolVersion: PROTOCOL_VERSION, agentId: config.agentId, name: config.name, version: AGENT_VERSION, token: config.token },
+      auth: {
+        protocolVersion: PROTOCOL_VERSION,
+        agentId: config.agentId,
+        name: config.name,
+        version: AGENT_VERSION,
+        ...(config.trust.credential === null ? {} : { credential: config.trust.credential }),
+        ...(config.trust.token === null ? {} : { token: config.trust.token }),
+      },
+      fingerprint: config.trust.fingerprint,
       connectTimeoutMs: config.connectTimeoutMs,
       loadIntervalMs: config.loadIntervalMs,
       log: config.log.child({ component: 'connection' }),
@@ -69,6 +102,7 @@ export class Agent {
         handleAssign: (assignment) => this.runs.assign(assignment),
         handleCancel: (request) => this.runs.cancel(request, request.reason),
         handleDrain: (draining) => this.runs.setDraining(draining),
+        handleRotate: (fingerprint) => this.handleRotate(fingerprint),
         buildLoadReport: () => this.loadSampler.sample(this.runs.runningCount),
         handleDisconnect: () => this.outbox.pause(),
         handleFatal: (error) => void this.abort(error),
@@ -93,6 +127,7 @@ export class Agent {
 
   /** Kills every run's process group at once; for a second signal or process exit. */
   killAllNow(): void {
+    this.warmPool?.stop();
     this.runs.killAllNow();
   }
 
@@ -106,9 +141,11 @@ export class Agent {
       await this.runs.waitIdle(killGraceMs + STDIO_GRACE_MS + 1_000);
     }
     const flushed = await this.outbox.flush(FLUSH_TIMEOUT_MS);
-    if (!flushed) log.warn({ runs: this.outbox.pendingRuns().length }, 'stopping with events the hub has not acknowledged');
+    if (!flushed) log.warn({ runs: this.outbox.pendingRuns().length }, 'stopping with events the hub has not acknowledged, kept in the spool for the next start');
     this.connection.close();
     this.outbox.close();
+    this.warmPool?.stop();
+    await this.config.recovered?.spool.close();
     log.info({}, 'agent stopped');
     this.resolveDone();
   }
@@ -120,6 +157,8 @@ export class Agent {
     this.runs.cancelAll('agent_stopping');
     await this.runs.waitIdle(this.config.killGraceMs + 1_000);
     this.outbox.close();
+    this.warmPool?.stop();
+    await this.config.recovered?.spool.close();
     this.rejectDone(error);
   }
 
@@ -145,10 +184,42 @@ export class Agent {
     this.runs.setDraining(reply.draining);
     this.outbox.resume(reply.acked);
     this.config.log.info({ draining: reply.draining, cancelled: reply.cancel.length }, 'hello acknowledged');
+    if (reply.credential !== undefined) this.connection.useCredential(reply.credential);
+    void this.rememberHub(reply.credential ?? null);
   }
 
-  private cancelRuns(refs: RunRef[]): void {
-    for (const ref of refs) this.runs.cancel(ref, 'hub_lost_track');
+  /** Pins the hub's next certificate, announced and signed by the current one, and stores the new pin. */
+  private handleRotate(fingerprint: string): void {
+    this.config.log.info({ fingerprint }, 'hub certificate rotation accepted');
+    this.config.trust.fingerprint = fingerprint;
+    this.config.trust.saved = false;
+    void this.rememberHub(null);
+  }
+
+  /**
+   * Stores the hub's fingerprint and the agent's credential after a hello the
+   * hub acknowledged, so later starts need only --hub. Written when something
+   * changed; a failed write is logged and retried on the next hello.
+   */
+  private async rememberHub(newCredential: string | null): Promise<void> {
+    const trust = this.config.trust;
+    if (newCredential === null && trust.saved) return;
+    if (newCredential !== null) trust.credential = newCredential;
+    try {
+      await writeTrust(this.config.dataDir, { hubUrl: trust.hubUrl, fingerprint: trust.fingerprint, credential: trust.credential, savedAt: Date.now() });
+      trust.saved = true;
+      this.config.log.info({ fingerprint: trust.fingerprint, credentialIssued: newCredential !== null }, 'hub trust stored');
+    } catch (error: unknown) {
+      this.config.log.error({ err: error, dataDir: this.config.dataDir }, 'could not store the hub trust');
+    }
+  }
+
+  private cancelRuns(refs: (RunRef & { reason?: CancelReason })[]): void {
+    for (const ref of refs) this.runs.cancel(ref, ref.reason ?? 'hub_lost_track');
+  }
+
+  private taskHostPath(): string {
+    return this.config.taskHostPath ?? fileURLToPath(new URL('./task-host.js', import.meta.url));
   }
 
   private runSettings(): RunSettings {
@@ -159,7 +230,9 @@ export class Agent {
       maxRunLogBytes: this.config.maxRunLogBytes,
       stdioGraceMs: STDIO_GRACE_MS,
       readyTimeoutMs: READY_TIMEOUT_MS,
-      taskHostPath: this.config.taskHostPath ?? fileURLToPath(new URL('./task-host.js', import.meta.url)),
+      taskHostPath: this.taskHostPath(),
+      ...(this.warmPool === null ? {} : { warmPool: this.warmPool }),
+      baseEnv: this.baseEnv,
       log: this.config.log,
     };
   }

@@ -9,17 +9,28 @@ import { Agent } from './agent.js';
 import { AgentError } from './errors.js';
 import { loadOrCreateIdentity } from './identity.js';
 import { createLogger } from './logger.js';
+import { recoverPreviousProcess } from './recovery.js';
 import { removeLeftoverRunDirs } from './runner/run.js';
 import { HELP_TEXT, parseCommand, type AgentOptions } from './options.js';
 import { AGENT_VERSION } from './version.js';
+import { readTrust, resolveTrust } from './trust.js';
+
+const INSECURE_WARNING = `WARNING: --insecure: this agent talks to the hub over plain http without TLS.
+Anyone on the network can read the tasks and credentials it receives, and
+anyone who poses as the hub can run code on this machine. Use it only on a
+network you trust, and never across the internet.
+`;
 
 async function runAgent(options: AgentOptions): Promise<void> {
   const log = createLogger(options.logLevel);
   const identity = await loadOrCreateIdentity(options.dataDir);
   if (identity.created) log.info({ agentId: identity.agentId, dataDir: options.dataDir }, 'new agent identity created');
+  const recovered = await recoverPreviousProcess(options.dataDir, options.killGraceMs, log);
   await removeLeftoverRunDirs(options.dataDir);
+  const trust = resolveTrust(options, await readTrust(options.dataDir));
+  if (options.insecure) process.stderr.write(INSECURE_WARNING);
 
-  const agent = new Agent({ ...options, agentId: identity.agentId, log });
+  const agent = new Agent({ ...options, agentId: identity.agentId, trust, log, recovered });
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (signalled) {

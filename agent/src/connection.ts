@@ -4,8 +4,9 @@
  * message the hub sends. Handlers are registered once, when the socket is
  * created, so a reconnect never adds a second copy.
  */
-import { io, type Socket } from 'socket.io-client';
+import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { AgentError } from './errors.js';
+import { PinnedAgent, type PinMismatchError } from './pinning.js';
 import type { Logger } from './logger.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import {
@@ -18,6 +19,7 @@ import {
   helloReplySchema,
   parseMessage,
   refusalSchema,
+  rotateSchema,
   type AgentAuth,
   type AgentToHubEvents,
   type AssignReply,
@@ -36,6 +38,8 @@ export interface ConnectionHandlers {
   handleAssign(assignment: Assignment): AssignReply;
   handleCancel(request: CancelRequest): void;
   handleDrain(draining: boolean): void;
+  /** The hub announced its next certificate, already verified; the agent stores the new pin. */
+  handleRotate(fingerprint: string): void;
   buildLoadReport(): LoadReport;
   /** The connection is gone; events in flight count as unsent. */
   handleDisconnect(): void;
@@ -46,6 +50,8 @@ export interface ConnectionHandlers {
 export interface ConnectionOptions {
   hubUrl: string;
   auth: AgentAuth;
+  /** Pinned certificate fingerprint of the hub; null for a plain http:// hub (--insecure). */
+  fingerprint: string | null;
   /** Limit for the first successful connection; later ones are retried forever. */
   connectTimeoutMs: number;
   loadIntervalMs: number;
@@ -71,10 +77,11 @@ export class HubConnection {
   private reconnectTimer: NodeJS.Timeout | null = null;
   private connectDeadline: NodeJS.Timeout | null = null;
   private loadTimer: NodeJS.Timeout | null = null;
+  private pinned: PinnedAgent | null = null;
 
   constructor(private readonly options: ConnectionOptions) {
     this.warnings = new RateLimitedLog(options.log);
-    this.socket = io(`${options.hubUrl}${AGENT_NAMESPACE}`, {
+    const socketOptions: Partial<ManagerOptions & SocketOptions> = {
       auth: options.auth,
       autoConnect: false,
       // WebSocket only: its connect errors carry the system's reason (ECONNREFUSED, ENOTFOUND...).
@@ -83,7 +90,13 @@ export class HubConnection {
       reconnectionDelay: RECONNECT_DELAY_MS,
       reconnectionDelayMax: RECONNECT_DELAY_MAX_MS,
       randomizationFactor: 0.5,
-    });
+    };
+    if (options.fingerprint !== null) {
+      this.pinned = new PinnedAgent(options.fingerprint, (error) => this.handlePinMismatch(error));
+      // engine.io-client types `agent` as string | boolean, but on Node it hands the value to `ws`, which takes an https.Agent.
+      Reflect.set(socketOptions, 'agent', this.pinned);
+    }
+    this.socket = io(`${options.hubUrl}${AGENT_NAMESPACE}`, socketOptions);
     this.registerHandlers();
   }
 
@@ -101,6 +114,12 @@ export class HubConnection {
   async sendEvents(batch: EventBatch): Promise<unknown> {
     if (!this.isConnected) throw new Error('not connected to the hub');
     return this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('events', batch);
+  }
+
+  /** Authenticates later connections with the credential the hub issued instead of the enrollment token. */
+  useCredential(credential: string): void {
+    const { token: _token, ...auth } = this.options.auth;
+    this.socket.auth = { ...auth, credential };
   }
 
   close(): void {
@@ -122,6 +141,10 @@ export class HubConnection {
     });
     socket.on('cancel', (payload: unknown) => this.guard('cancel', () => this.handleCancel(payload)));
     socket.on('drain', (payload: unknown) => this.guard('drain', () => this.handleDrain(payload)));
+    socket.on('rotate', (payload: unknown, ack: unknown) => {
+      const accepted = this.acceptRotation(payload);
+      if (typeof ack === 'function') ack({ accepted });
+    });
   }
 
   private handleConnect(): void {
@@ -221,6 +244,21 @@ export class HubConnection {
     this.options.handlers.handleDrain(parsed.value.draining);
   }
 
+  private acceptRotation(payload: unknown): boolean {
+    const parsed = parseMessage(rotateSchema, payload);
+    if (!parsed.ok) {
+      this.warnings.warn('invalid_rotate', { reason: parsed.reason }, 'invalid certificate rotation from the hub, rejected');
+      return false;
+    }
+    const { fingerprint, signature } = parsed.value;
+    if (this.pinned === null || !this.pinned.acceptRotation(fingerprint, signature)) {
+      this.options.log.warn({ fingerprint }, 'certificate rotation with a bad signature rejected');
+      return false;
+    }
+    this.guard('rotate', () => this.options.handlers.handleRotate(fingerprint));
+    return true;
+  }
+
   /** Runs a handler so that its exception is logged instead of crashing the agent. */
   private guard(handlerName: string, handler: () => void): void {
     try {
@@ -253,6 +291,14 @@ export class HubConnection {
       this.reconnectTimer = null;
       if (!this.closed && !this.socket.connected) this.socket.connect();
     }, delay);
+  }
+
+  private handlePinMismatch(error: PinMismatchError): void {
+    const message =
+      `Refused the hub at ${this.options.hubUrl}: its certificate fingerprint is ${error.actual}, but this agent expects ${error.expected}. ` +
+      'Nothing was sent to it. Check that --hub points at your Farmboy hub, and compare the fingerprint with the one the hub shows ' +
+      "(farmboy-hub's output, or Add agent on the Fleet page). If the hub's certificate was replaced on purpose, start the agent with the new --fingerprint.";
+    this.fail(new AgentError('hub_untrusted', message));
   }
 
   private handleConnectDeadline(): void {

@@ -2,7 +2,7 @@
  * Expected failures of the agent command. `main()` prints their message as
  * one sentence, without a stack, and exits with their `exitCode`.
  */
-export type AgentErrorCode = 'usage' | 'hub_refused' | 'hub_unreachable' | 'identity_invalid' | 'data_dir_unusable';
+export type AgentErrorCode = 'usage' | 'hub_refused' | 'hub_untrusted' | 'hub_unreachable' | 'identity_invalid' | 'data_dir_unusable' | 'data_dir_locked';
 
 export class AgentError extends Error {
   readonly code: AgentErrorCode;

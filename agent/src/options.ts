@@ -16,7 +16,12 @@ const MAX_SLOTS = 1024;
 
 export interface AgentOptions {
   hubUrl: string;
-  token: string;
+  /** Enrollment token; null when the agent joins with the credential it stored earlier. */
+  token: string | null;
+  /** Expected certificate fingerprint of the hub, `sha256:` and 64 hex digits; null to use the stored one. */
+  fingerprint: string | null;
+  /** Plain http:// and ws:// without TLS, only when given explicitly. */
+  insecure: boolean;
   name: string;
   tags: string[];
   slots: number;
@@ -32,17 +37,28 @@ export interface AgentOptions {
   /** How long a stopping agent lets its runs finish before it cancels them. */
   stopGraceMs: number;
   maxRunLogBytes: number;
+  /** Bytes of unacknowledged run events kept in memory; past it they are read back from the spool. */
+  outboxMemoryBytes: number;
+  /** Bytes of unacknowledged run events, memory and spool together, past which runs' output is paused. */
+  outboxSpoolBytes: number;
+  /** Most unused node task hosts kept started, one per free slot up to this; 0 starts every node run cold. */
+  warmHosts: number;
 }
 
 export type ParsedCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: AgentOptions };
 
-export const HELP_TEXT = `Usage: farmboy-agent --hub URL --token TOKEN [options]
+export const HELP_TEXT = `Usage: farmboy-agent --hub URL --token TOKEN --fingerprint sha256:HEX [options]
 
 Connects this machine to a Farmboy hub and runs the tasks the hub assigns.
+The first start needs the whole join command the hub shows; the agent then
+keeps the hub's fingerprint and its own credential in its data directory,
+so later starts need only --hub.
 
 Options:
-  --hub URL          Address of the hub's agent port, for example http://10.0.0.5:7420 (required)
+  --hub URL          Address of the hub's agent port, for example https://10.0.0.5:7420 (required)
   --token TOKEN      Enrollment token shown by the hub; FARMBOY_AGENT_TOKEN is read when omitted
+  --fingerprint FP   SHA-256 fingerprint of the hub's certificate, sha256:HEX, from the join command
+  --insecure         Connect over plain http:// without TLS; the hub must run with --insecure too
   --name NAME        Name shown in the fleet (default: the hostname)
   --tags A,B         Comma-separated tags that jobs can target (default: none)
   --slots N          Runs executed at the same time (default: the number of CPUs)
@@ -62,8 +78,10 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): ParsedComm
   if (values.version === true) return { kind: 'version' };
 
   const options: AgentOptions = {
-    hubUrl: parseHubUrl(values.hub),
+    hubUrl: parseHubUrl(values.hub, values.insecure === true),
     token: parseToken(values.token ?? env.FARMBOY_AGENT_TOKEN),
+    fingerprint: values.fingerprint === undefined ? null : parseFingerprint(values.fingerprint),
+    insecure: values.insecure === true,
     name: parseName(values.name ?? defaultName()),
     tags: parseTags(values.tags ?? ''),
     slots: values.slots === undefined ? Math.min(os.availableParallelism(), MAX_SLOTS) : parseSlots(values.slots),
@@ -75,6 +93,9 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): ParsedComm
     killGraceMs: envInteger(env, 'FARMBOY_KILL_GRACE_MS', 5_000, 0),
     stopGraceMs: envInteger(env, 'FARMBOY_STOP_GRACE_MS', 30_000, 0),
     maxRunLogBytes: envInteger(env, 'FARMBOY_MAX_RUN_LOG_BYTES', 50 * 1024 * 1024, 1),
+    outboxMemoryBytes: envInteger(env, 'FARMBOY_OUTBOX_MEMORY_BYTES', 16 * 1024 * 1024, 64 * 1024),
+    outboxSpoolBytes: envInteger(env, 'FARMBOY_OUTBOX_SPOOL_BYTES', 1024 * 1024 * 1024, 1024 * 1024),
+    warmHosts: envInteger(env, 'FARMBOY_WARM_HOSTS', MAX_SLOTS, 0),
   };
   return { kind: 'run', options };
 }
@@ -88,6 +109,8 @@ function parseArgvStrict(argv: string[]) {
       options: {
         hub: { type: 'string' },
         token: { type: 'string' },
+        fingerprint: { type: 'string' },
+        insecure: { type: 'boolean' },
         name: { type: 'string' },
         tags: { type: 'string' },
         slots: { type: 'string' },
@@ -104,8 +127,8 @@ function parseArgvStrict(argv: string[]) {
   }
 }
 
-function parseHubUrl(value: string | undefined): string {
-  if (value === undefined) throw new UsageError('Option --hub is required, for example --hub http://10.0.0.5:7420.');
+function parseHubUrl(value: string | undefined, insecure: boolean): string {
+  if (value === undefined) throw new UsageError('Option --hub is required, for example --hub https://10.0.0.5:7420.');
   let url: URL;
   try {
     url = new URL(value);
@@ -116,16 +139,38 @@ function parseHubUrl(value: string | undefined): string {
     throw new UsageError(`Option --hub must be an http:// or https:// URL, got "${value}".`);
   }
   if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
-    throw new UsageError(`Option --hub must be the hub's address without a path, such as http://HOST:7420, got "${value}".`);
+    throw new UsageError(`Option --hub must be the hub's address without a path, such as https://HOST:7420, got "${value}".`);
+  }
+  if (url.protocol === 'http:' && !insecure) {
+    throw new UsageError(
+      `Option --hub is a plain http:// address, got "${value}". Use the https:// address from the hub's join command, or add --insecure on a trusted network (the hub must run with --insecure too).`,
+    );
+  }
+  if (url.protocol === 'https:' && insecure) {
+    throw new UsageError(`Option --insecure applies to http:// hub addresses only, got "${value}". Drop --insecure to connect over TLS.`);
   }
   return url.origin;
 }
 
-/** Checks the token; its value never appears in a message, only its length. */
-function parseToken(value: string | undefined): string {
-  if (value === undefined || value === '') {
-    throw new UsageError('Option --token is required (or set FARMBOY_AGENT_TOKEN); copy it from the join command the hub shows.');
+const FINGERPRINT_PATTERN = /^sha256:[0-9a-f]{64}$/;
+
+/** Accepts `sha256:HEX` and the colon-separated form that openssl and browsers print, in either case. */
+export function parseFingerprint(value: string): string {
+  const compact = value.trim().toLowerCase().replace(/^sha256:/, '').replace(/:/g, '');
+  const fingerprint = `sha256:${compact}`;
+  if (!FINGERPRINT_PATTERN.test(fingerprint)) {
+    throw new UsageError(`Option --fingerprint must be sha256: followed by 64 hexadecimal digits, as in the hub's join command, got "${value}".`);
   }
+  return fingerprint;
+}
+
+/**
+ * Checks the token; its value never appears in a message, only its length.
+ * A missing token is no usage error here: an agent that joined before has a
+ * stored credential, which the start checks for.
+ */
+function parseToken(value: string | undefined): string | null {
+  if (value === undefined || value === '') return null;
   if (value.length > 512) throw new UsageError(`Option --token must be at most 512 characters, got ${value.length}.`);
   return value;
 }

@@ -7,13 +7,19 @@
  * acknowledged event is dropped. An unacknowledged one is kept and sent again
  * after the next `hello`, or after a backoff when the hub did not respond.
  *
- * Memory is bounded without dropping anything: past `maxBufferedBytes` the
- * outbox reports pressure and the runs stop reading their children's output
- * until it is relieved.
+ * With a spool (`outbox-spill.ts`), every sealed event is written to the
+ * data directory before it is sent, so events survive a crash of the agent.
+ * Past `maxBufferedBytes` the newest ones are dropped from memory and read
+ * back from the spool when their turn comes. Without one, events live in
+ * memory only. Either way nothing is dropped: when memory (or the spool,
+ * past `maxSpooledBytes`) is full, the outbox reports pressure and the runs
+ * stop reading their children's output until it is relieved.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from './logger.js';
+import { OutboxSpill, newRunQueue, type OpenEvent, type QueuedEvent, type RunQueue } from './outbox-spill.js';
 import { RateLimitedLog } from './rate-limited-log.js';
+import type { Spool, SpooledEvent } from './spool.js';
 import {
   ACK_ALL,
   LIMITS,
@@ -42,33 +48,18 @@ export interface OutboxOptions {
   /** Delay that lets lines gather into one batch. */
   flushDelayMs?: number;
   maxBatchBytes?: number;
-  /** Buffered bytes above which the outbox reports pressure. */
+  /**
+   * Bytes of events kept in memory. Without a spool the outbox reports
+   * pressure past it; with one it moves the newest events out of memory.
+   */
   maxBufferedBytes?: number;
+  /** Journal in the data directory; without it, events live in memory only. */
+  spool?: Spool;
+  /** Bytes of unacknowledged events, in memory and spool together, above which the outbox reports pressure. */
+  maxSpooledBytes?: number;
   /** First retry delay after a failed send; it doubles up to `maxRetryDelayMs`. */
   retryDelayMs?: number;
   maxRetryDelayMs?: number;
-}
-
-interface QueuedEvent {
-  event: RunEvent;
-  bytes: number;
-}
-
-/** The log or records event of a run that still takes more items. */
-interface OpenEvent {
-  type: 'log' | 'records';
-  at: number;
-  items: (LogLine | Json)[];
-  bytes: number;
-}
-
-interface RunQueue extends RunKey {
-  nextSeq: number;
-  /** Sealed events in seq order; the first `sent` of them are in flight. */
-  events: QueuedEvent[];
-  sent: number;
-  open: OpenEvent | null;
-  finished: boolean;
 }
 
 /** `{"events":[` and `]}` around the comma-separated events. */
@@ -88,6 +79,8 @@ export class Outbox {
   private readonly flushDelayMs: number;
   private readonly maxBatchBytes: number;
   private readonly maxBufferedBytes: number;
+  private readonly maxSpooledBytes: number;
+  private readonly spill: OutboxSpill | null;
   private readonly retryDelayMs: number;
   private readonly maxRetryDelayMs: number;
   private buffered = 0;
@@ -98,13 +91,23 @@ export class Outbox {
   private generation = 0;
   private nextRetryDelayMs: number;
   private flushTimer: NodeJS.Timeout | null = null;
+  private immediateFlush: NodeJS.Immediate | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: OutboxOptions) {
     this.warnings = new RateLimitedLog(options.log);
     this.flushDelayMs = options.flushDelayMs ?? 50;
     this.maxBatchBytes = options.maxBatchBytes ?? LIMITS.maxBatchBytes;
-    this.maxBufferedBytes = options.maxBufferedBytes ?? 64 * 1024 * 1024;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? (options.spool ? 16 : 64) * 1024 * 1024;
+    this.maxSpooledBytes = options.maxSpooledBytes ?? 1024 * 1024 * 1024;
+    this.spill = options.spool
+      ? new OutboxSpill(options.spool, options.spool.dir, options.log, {
+          onWritten: () => this.handleSpilled(),
+          onFailed: (run, message) => {
+            if (!run.finished) this.pushLogLine(run, { t: Date.now(), s: 'system', m: message });
+          },
+        })
+      : null;
     this.retryDelayMs = options.retryDelayMs ?? 1_000;
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
     this.nextRetryDelayMs = this.retryDelayMs;
@@ -127,13 +130,30 @@ export class Outbox {
     return () => this.emitter.off('relieved', listener);
   }
 
-  /** Runs that still have events the hub has not acknowledged. */
+  /** Runs that still have events the hub has not acknowledged, or an end to report for an earlier agent process. */
   pendingRuns(): RunKey[] {
     const keys: RunKey[] = [];
     for (const run of this.runs.values()) {
-      if (run.events.length > 0 || run.open !== null) keys.push({ runId: run.runId, attempt: run.attempt });
+      if (run.events.length > 0 || run.open !== null || run.interruptedError !== null) keys.push({ runId: run.runId, attempt: run.attempt });
     }
     return keys;
+  }
+
+  /**
+   * Takes back what an earlier agent process left: the events in the spool,
+   * and the runs whose processes it ended, keyed by `runId#attempt` with the
+   * error to report. Each such run without a `finished` event gets one, with
+   * the status `lost`, after the next `hello`. Call before `resume`.
+   */
+  recover(events: SpooledEvent[], interrupted: ReadonlyMap<string, string>): void {
+    if (this.spill === null) throw new Error('an outbox without a spool has nothing to recover');
+    for (const run of this.spill.recover(events, interrupted)) this.runs.set(run.runId, run);
+    this.checkPressure();
+  }
+
+  /** Waits until the events already sealed are written to the spool. */
+  async settle(): Promise<void> {
+    await this.spill?.spool.settle();
   }
 
   /** Queues one event of a run; `started` must come first and `finished` last. */
@@ -143,7 +163,7 @@ export class Outbox {
     this.seal(run);
     this.enqueue(run, { ...body, runId: run.runId, attempt: run.attempt, seq: run.nextSeq++, at: Date.now() } as RunEvent);
     if (body.type === 'finished') run.finished = true;
-    this.scheduleFlush();
+    this.flushSoon();
   }
 
   pushLogLine(key: RunKey, line: LogLine): void {
@@ -161,7 +181,7 @@ export class Outbox {
   discardRun(runId: string): void {
     const run = this.runs.get(runId);
     if (run === undefined) return;
-    for (const queued of run.events) this.buffered -= queued.bytes;
+    for (const queued of run.events) this.buffered -= this.releaseEvent(queued);
     this.buffered -= run.open?.bytes ?? 0;
     this.runs.delete(runId);
     this.checkRelieved();
@@ -179,6 +199,7 @@ export class Outbox {
   /** Drops what the hub reports as applied, then sends the rest. Called after each `hello`. */
   resume(acked: Record<string, number>): void {
     this.applyAcked(acked);
+    this.finishInterrupted(acked);
     this.online = true;
     this.nextRetryDelayMs = this.retryDelayMs;
     this.pump();
@@ -205,6 +226,8 @@ export class Outbox {
   close(): void {
     if (this.flushTimer !== null) clearTimeout(this.flushTimer);
     this.flushTimer = null;
+    if (this.immediateFlush !== null) clearImmediate(this.immediateFlush);
+    this.immediateFlush = null;
     this.clearRetry();
     this.online = false;
   }
@@ -222,7 +245,7 @@ export class Outbox {
       run = undefined;
     }
     if (run === undefined) {
-      run = { ...key, nextSeq: 1, events: [], sent: 0, open: null, finished: false };
+      run = newRunQueue(key.runId, key.attempt);
       this.runs.set(key.runId, run);
     }
     return run;
@@ -275,25 +298,90 @@ export class Outbox {
       this.options.log.error({ runId: run.runId, seq: event.seq, type: event.type, bytes }, 'run event larger than a batch, dropped');
       return;
     }
-    run.events.push({ event, bytes });
+    const queued: QueuedEvent = { seq: event.seq, bytes, event, ref: null, done: false };
+    run.events.push(queued);
     this.addBuffered(bytes);
+    this.spill?.accept(run, queued);
   }
 
   private addBuffered(bytes: number): void {
     this.buffered += bytes;
-    if (!this.pressured && this.buffered > this.maxBufferedBytes) {
-      this.pressured = true;
-      // TODO: spill sealed events to the data directory instead of pausing the runs' output.
-      this.options.log.warn({ bufferedBytes: this.buffered }, 'outbox full, pausing run output until the hub catches up');
-    }
+    this.checkPressure();
+  }
+
+  /**
+   * Pressure starts past the memory bound (twice it with a spool, where only
+   * events the spool has not written yet, or runs that lost the spool, keep
+   * memory that high) or past the bound of memory and spool together.
+   */
+  private checkPressure(): void {
+    if (this.pressured) return;
+    const memoryLimit = this.spill === null ? this.maxBufferedBytes : 2 * this.maxBufferedBytes;
+    const total = this.buffered + (this.spill?.spilledBytes ?? 0);
+    if (this.buffered <= memoryLimit && total <= this.maxSpooledBytes) return;
+    this.pressured = true;
+    this.options.log.warn({ bufferedBytes: this.buffered, spooledBytes: total }, 'outbox full, pausing run output until the hub catches up');
   }
 
   private checkRelieved(): void {
-    if (this.pressured && this.buffered <= this.maxBufferedBytes / 2) {
-      this.pressured = false;
-      this.options.log.info({ bufferedBytes: this.buffered }, 'outbox relieved, resuming run output');
-      this.emitter.emit('relieved');
+    if (!this.pressured) return;
+    const memoryTarget = this.spill === null ? this.maxBufferedBytes / 2 : this.maxBufferedBytes;
+    const total = this.buffered + (this.spill?.spilledBytes ?? 0);
+    if (this.buffered > memoryTarget || total > this.maxSpooledBytes / 2) return;
+    this.pressured = false;
+    this.options.log.info({ bufferedBytes: this.buffered, spooledBytes: total }, 'outbox relieved, resuming run output');
+    this.emitter.emit('relieved');
+  }
+
+  /** Moves events out of memory once they are in the spool, then sends. */
+  private handleSpilled(): void {
+    if (this.spill !== null && this.buffered > this.maxBufferedBytes) {
+      this.buffered -= this.spill.evict(this.runs.values(), this.buffered - this.maxBufferedBytes / 2);
+      this.checkRelieved();
     }
+    this.pump();
+  }
+
+  /** Forgets an acknowledged or discarded event; returns the bytes it kept in memory. */
+  private releaseEvent(queued: QueuedEvent): number {
+    if (this.spill !== null) return this.spill.release(queued);
+    queued.done = true;
+    return queued.bytes;
+  }
+
+  /**
+   * Reports the end of each recovered run that has none, numbered after what
+   * the hub has applied. A run the reply does not mention waits for a later
+   * hello, because its number there is unknown.
+   */
+  private finishInterrupted(acked: Record<string, number>): void {
+    for (const run of [...this.runs.values()]) {
+      const error = run.interruptedError;
+      if (error === null || acked[run.runId] === undefined) continue;
+      run.interruptedError = null;
+      if (run.finished) continue;
+      run.nextSeq = Math.max(run.nextSeq, (acked[run.runId] ?? 0) + 1);
+      this.push(run, { type: 'finished', status: 'lost', exitCode: null, signal: null, error, result: null, logTruncated: false });
+    }
+  }
+
+  /**
+   * Sends a state change (started, progress, finished) on the next turn of
+   * the event loop when no batch is in flight, so the hub learns of it
+   * without waiting for the flush delay; events pushed in the same turn
+   * still share one batch. Otherwise it goes with the next flush.
+   */
+  private flushSoon(): void {
+    if (!this.online || this.inFlight || this.retryTimer !== null) {
+      this.scheduleFlush();
+      return;
+    }
+    if (this.immediateFlush !== null) return;
+    this.immediateFlush = setImmediate(() => {
+      this.immediateFlush = null;
+      this.sealAll();
+      this.pump();
+    });
   }
 
   private scheduleFlush(): void {
@@ -313,25 +401,28 @@ export class Outbox {
 
     this.inFlight = true;
     const generation = this.generation;
-    this.options.send({ events: batch }).then(
-      (ack) => this.handleAck(ack, generation),
-      (error: unknown) => this.handleSendFailure(error, generation),
-    );
+    const events = this.spill === null ? Promise.resolve(batch.map((queued) => queued.event as RunEvent)) : this.spill.materialize(batch);
+    events
+      .then((loaded) => {
+        if (generation !== this.generation) return undefined;
+        return this.options.send({ events: loaded }).then((ack) => this.handleAck(ack, generation));
+      })
+      .catch((error: unknown) => this.handleSendFailure(error, generation));
   }
 
   /** Takes unsent events round-robin across runs, so one chatty run cannot starve the others. */
-  private nextBatch(): RunEvent[] {
-    const batch: RunEvent[] = [];
+  private nextBatch(): QueuedEvent[] {
+    const batch: QueuedEvent[] = [];
     let bytes = BATCH_ENVELOPE_BYTES;
     let progressed = true;
     while (progressed && batch.length < MAX_EVENTS_PER_BATCH) {
       progressed = false;
       for (const run of this.runs.values()) {
         const next = run.events[run.sent];
-        if (next === undefined) continue;
+        if (next === undefined || (this.spill !== null && !this.spill.isSendable(run, next))) continue;
         const added = next.bytes + (batch.length > 0 ? 1 : 0);
         if (bytes + added > this.maxBatchBytes || batch.length >= MAX_EVENTS_PER_BATCH) return batch;
-        batch.push(next.event);
+        batch.push(next);
         bytes += added;
         run.sent += 1;
         progressed = true;
@@ -407,8 +498,9 @@ export class Outbox {
         continue;
       }
       let dropped = 0;
-      while (dropped < run.events.length && (run.events[dropped]?.event.seq ?? Infinity) <= seq) {
-        this.buffered -= run.events[dropped]?.bytes ?? 0;
+      while (dropped < run.events.length && (run.events[dropped]?.seq ?? Infinity) <= seq) {
+        const queued = run.events[dropped];
+        if (queued !== undefined) this.buffered -= this.releaseEvent(queued);
         dropped += 1;
       }
       if (dropped > 0) run.events.splice(0, dropped);

@@ -34,7 +34,9 @@ export class RunManager {
   private stopping = false;
   private idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly options: RunManagerOptions) {}
+  constructor(private readonly options: RunManagerOptions) {
+    this.resizeWarmPool();
+  }
 
   get runningCount(): number {
     return this.running.size;
@@ -52,6 +54,7 @@ export class RunManager {
   setDraining(draining: boolean): void {
     if (draining !== this.hubDraining) this.options.log.info({ draining }, 'hub changed draining');
     this.hubDraining = draining;
+    this.resizeWarmPool();
   }
 
   /** Accepts and starts an assignment, or returns the reason for rejecting it. */
@@ -69,7 +72,8 @@ export class RunManager {
     const run = new Run(assignment, this.options.sink, this.options.settings);
     this.running.set(runKey(run.key), run);
     void run.finished.then(() => this.handleRunEnded(run));
-    void run.start();
+    // Resized once the run has its process: a node run takes a warm host first, so the pool does not end one too many.
+    void run.start().then(() => this.resizeWarmPool());
     return { accepted: true };
   }
 
@@ -86,6 +90,7 @@ export class RunManager {
   /** Refuses new assignments from now on. */
   beginStop(): void {
     this.stopping = true;
+    this.resizeWarmPool();
   }
 
   cancelAll(reason: RunStopReason): void {
@@ -113,6 +118,11 @@ export class RunManager {
     });
   }
 
+  /** Keeps one unused node task host per free slot, and none while no new run can come. */
+  private resizeWarmPool(): void {
+    this.options.settings.warmPool?.resize(this.isDraining ? 0 : this.options.slots - this.running.size);
+  }
+
   private checkAdmission(assignment: Assignment): RefusalReason | null {
     const seen = this.seenAttempts.get(assignment.runId);
     if (seen !== undefined && assignment.attempt <= seen) return 'duplicate';
@@ -136,6 +146,7 @@ export class RunManager {
 
   private handleRunEnded(run: Run): void {
     this.running.delete(runKey(run.key));
+    this.resizeWarmPool();
     this.options.onRunEnded?.();
     if (this.running.size > 0) return;
     for (const wake of this.idleWaiters.splice(0)) wake();

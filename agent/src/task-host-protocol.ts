@@ -23,6 +23,8 @@ export const agentToHostSchema = z.discriminatedUnion('type', [
     type: z.literal('run'),
     /** Absolute path of the cached task module. */
     modulePath: z.string(),
+    /** The run's scratch directory; a host started ahead of its run moves there before importing the module. */
+    cwd: z.string(),
     config: jsonObject,
     /** Added to the host's process.env before the module is imported. */
     env: z.record(z.string(), z.string()),

@@ -6,7 +6,7 @@
  */
 import { format } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { LIMITS, type Json } from './protocol/index.js';
+import { LIMITS, exceedsDepth, type Json } from './protocol/index.js';
 import { agentToHostSchema, type AgentToHost, type HostToAgent } from './task-host-protocol.js';
 import type { TaskContext, TaskFunction } from './task/types.js';
 
@@ -60,7 +60,9 @@ function toJson(value: unknown, label: string): Json {
     throw new TypeError(`${label} must be JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (text === undefined) throw new TypeError(`${label} must be JSON, got ${typeof value}`);
-  return JSON.parse(text) as Json;
+  const json = JSON.parse(text) as Json;
+  if (exceedsDepth(json)) throw new TypeError(`${label} must not nest deeper than ${LIMITS.maxJsonDepth} levels`);
+  return json;
 }
 
 function createContext(message: RunMessage): TaskContext {
@@ -94,6 +96,7 @@ function createContext(message: RunMessage): TaskContext {
 async function runTask(message: RunMessage): Promise<void> {
   Object.assign(process.env, message.env);
   try {
+    process.chdir(message.cwd);
     const module = (await import(pathToFileURL(message.modulePath).href)) as { default?: unknown };
     if (typeof module.default !== 'function') {
       throw new TypeError('the task module must have a default export that is a function: export default async (ctx) => { ... }');

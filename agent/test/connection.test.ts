@@ -51,7 +51,7 @@ describe('agent connection', () => {
   });
 
   function launch(url: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): AgentProcess {
-    agent = startAgent(['--hub', url, '--token', TOKEN, '--data-dir', dataDir, '--slots', '2', '--tags', 'linux,lab', '--log-level', 'debug', ...extraArgs], env);
+    agent = startAgent(['--hub', url, '--insecure', '--token', TOKEN, '--data-dir', dataDir, '--slots', '2', '--tags', 'linux,lab', '--log-level', 'debug', ...extraArgs], env);
     return agent;
   }
 
@@ -224,7 +224,7 @@ describe('agent connection', () => {
   });
 
   it('exits 2 on a usage error', async () => {
-    const running = startAgent(['--hub', 'http://127.0.0.1:1', '--token', TOKEN, '--slots', 'many']);
+    const running = startAgent(['--hub', 'http://127.0.0.1:1', '--insecure', '--token', TOKEN, '--slots', 'many']);
     agent = running;
 
     const code = await running.exited;

@@ -35,6 +35,12 @@ describe('parseProtocolLine', () => {
     });
   });
 
+  it('rejects a deeply nested record', () => {
+    const line = `::record ${'['.repeat(5000)}${']'.repeat(5000)}`;
+
+    expect(parseProtocolLine(line)).toEqual({ kind: 'invalid', reason: 'ignored ::record line: its JSON is nested deeper than 32 levels' });
+  });
+
   it('counts bytes the splitter cut', () => {
     const result = parseProtocolLine('::record {"a":', 10_000, 5_000);
 

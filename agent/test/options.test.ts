@@ -2,9 +2,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors.js';
-import { parseCommand, type AgentOptions } from '../src/options.js';
+import { parseCommand, parseFingerprint, type AgentOptions } from '../src/options.js';
 
-const BASE = ['--hub', 'http://127.0.0.1:7420', '--token', 'tok'];
+const BASE = ['--hub', 'http://127.0.0.1:7420', '--token', 'tok', '--insecure'];
 
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv = {}): AgentOptions {
   const command = parseCommand(argv, env);
@@ -19,6 +19,8 @@ describe('parseCommand', () => {
     expect(options).toMatchObject({
       hubUrl: 'http://127.0.0.1:7420',
       token: 'tok',
+      fingerprint: null,
+      insecure: true,
       name: os.hostname(),
       tags: [],
       slots: os.availableParallelism(),
@@ -59,11 +61,20 @@ describe('parseCommand', () => {
   });
 
   it.each([
-    { argv: ['--token', 'x'], message: 'Option --hub is required, for example --hub http://10.0.0.5:7420.' },
+    { argv: ['--token', 'x'], message: 'Option --hub is required, for example --hub https://10.0.0.5:7420.' },
     { argv: ['--hub', 'foo', '--token', 'x'], message: 'Option --hub must be an http:// or https:// URL, got "foo".' },
     { argv: ['--hub', 'ftp://h', '--token', 'x'], message: 'Option --hub must be an http:// or https:// URL, got "ftp://h".' },
-    { argv: ['--hub', 'http://h/x', '--token', 'x'], message: 'Option --hub must be the hub\'s address without a path, such as http://HOST:7420, got "http://h/x".' },
-    { argv: ['--hub', 'http://h'], message: 'Option --token is required (or set FARMBOY_AGENT_TOKEN); copy it from the join command the hub shows.' },
+    { argv: ['--hub', 'http://h/x', '--token', 'x'], message: 'Option --hub must be the hub\'s address without a path, such as https://HOST:7420, got "http://h/x".' },
+    {
+      argv: ['--hub', 'http://h', '--token', 'x'],
+      message:
+        'Option --hub is a plain http:// address, got "http://h". Use the https:// address from the hub\'s join command, or add --insecure on a trusted network (the hub must run with --insecure too).',
+    },
+    { argv: ['--hub', 'https://h', '--insecure'], message: 'Option --insecure applies to http:// hub addresses only, got "https://h". Drop --insecure to connect over TLS.' },
+    {
+      argv: ['--hub', 'https://h', '--fingerprint', 'sha256:abc'],
+      message: 'Option --fingerprint must be sha256: followed by 64 hexadecimal digits, as in the hub\'s join command, got "sha256:abc".',
+    },
     { argv: [...BASE, '--slots', '0'], message: 'Option --slots must be a whole number from 1 to 1024, got "0".' },
     { argv: [...BASE, '--slots', '2.5'], message: 'Option --slots must be a whole number from 1 to 1024, got "2.5".' },
     { argv: [...BASE, '--max-load=-1'], message: 'Option --max-load must be a number above 0, such as 0.8, got "-1".' },
@@ -79,7 +90,7 @@ describe('parseCommand', () => {
   it('never echoes a bad token', () => {
     const token = 'x'.repeat(600);
 
-    expect(() => parseCommand(['--hub', 'http://h', '--token', token], {})).toThrow('Option --token must be at most 512 characters, got 600.');
+    expect(() => parseCommand(['--hub', 'https://h', '--token', token], {})).toThrow('Option --token must be at most 512 characters, got 600.');
   });
 
   it.each([
@@ -88,5 +99,18 @@ describe('parseCommand', () => {
     { env: { LOG_LEVEL: 'chatty' }, message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "chatty".' },
   ])('rejects environment $env', ({ env, message }) => {
     expect(() => parseCommand(BASE, env)).toThrow(message);
+  });
+});
+
+describe('parseFingerprint', () => {
+  const hex = 'ab'.repeat(32);
+
+  it.each([
+    [`sha256:${hex}`],
+    [`SHA256:${hex.toUpperCase()}`],
+    [hex],
+    [hex.match(/../g)?.join(':') ?? ''],
+  ])('accepts %s', (value) => {
+    expect(parseFingerprint(value)).toBe(`sha256:${hex}`);
   });
 });

@@ -5,6 +5,7 @@
  * requests into messages to one agent.
  */
 import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import { Server, type Socket } from 'socket.io';
 import type { z } from 'zod';
 import {
@@ -16,6 +17,7 @@ import {
   agentToHubSchemas,
   assignReplySchema,
   parseMessage,
+  rotateReplySchema,
   type AgentToHubEvents,
   type AssignReply,
   type Assignment,
@@ -24,8 +26,14 @@ import {
   type ParseResult,
   type Refusal,
   type RefusalCode,
+  type RotateRequest,
   type RunRef,
 } from 'farmboy-agent/protocol';
+import { HubError } from './errors.js';
+import { createTlsIdentity, signRotation, writeIdentity, type HubTlsIdentity } from './tls.js';
+import type { AgentAuthority } from './agent-auth.js';
+import { OutputMasker, type SecretBox } from './secrets.js';
+import { CappedRuns, DEFAULT_OUTPUT_RATE, OutputBucket, limitBatch, type OutputRate, type RunTotals } from './event-limits.js';
 import type { Fleet } from './fleet.js';
 import { RateLimitedLog, type Logger } from './logger.js';
 import type { AgentLink, RunManager } from './runs.js';
@@ -34,21 +42,35 @@ interface AgentSocketData {
   agentId: string;
   name: string;
   version: string;
+  /** Enrollment token of a handshake without a credential; the hello reply then carries a new credential. */
+  enrollTokenId: string | null;
+  /** Set after a credential was issued, until the agent's next message shows it received the hello reply. */
+  credentialUnconfirmed: boolean;
 }
 
 type AgentSocket = Socket<AgentToHubEvents, HubToAgentEvents, Record<string, never>, AgentSocketData>;
 
 export interface AgentGatewayOptions {
-  httpServer: HttpServer;
+  httpServer: HttpServer | HttpsServer;
   fleet: Fleet;
   runs: RunManager;
   log: Logger;
-  /** True when the token may enroll an agent. */
-  acceptsToken(token: string): boolean;
+  /** Checks enrollment tokens and agent credentials, and issues credentials. */
+  authority: AgentAuthority;
   /** Called after an agent joins, leaves or reports; the hub persists and pushes it. */
   onAgentChanged(agentId: string): void;
   hubVersion: string;
+  /** Per-agent limit on output volume; the default suits real fleets, tests set a small one. */
+  outputRate?: OutputRate;
+  /** Opens the sealed secret values of job environments. */
+  secrets: SecretBox;
+  /** The TLS identity of the agent port and where it is kept; null when the port runs without TLS. */
+  tls: { dataDir: string; identity: HubTlsIdentity } | null;
 }
+
+// NOTE: kept in memory only, so after a hub restart the output of runs still going is masked by their agents alone.
+/** Runs whose secret values the gateway keeps for masking; the oldest are dropped first. */
+const MAX_RUNS_WITH_SECRETS = 10_000;
 
 /** Builds the error a socket.io middleware passes to refuse a connection; the agent reads `data`. */
 function refusal(code: RefusalCode, message: string): Error & { data: Refusal } {
@@ -59,9 +81,18 @@ export class AgentGateway implements AgentLink {
   private readonly io: Server<AgentToHubEvents, HubToAgentEvents, Record<string, never>, AgentSocketData>;
   private readonly sockets = new Map<string, AgentSocket>();
   private readonly invalid: RateLimitedLog;
+  /** Output volume per agent id, kept across reconnects so that reconnecting does not refill it. */
+  private readonly buckets = new Map<string, OutputBucket>();
+  private readonly capped = new CappedRuns();
+  /** Secret values of recently assigned runs, to mask them in what agents report. */
+  private readonly runSecrets = new Map<string, string[]>();
+  private readonly masker = new OutputMasker();
+  private rotating = false;
+  private readonly outputRate: OutputRate;
 
   constructor(private readonly options: AgentGatewayOptions) {
     this.invalid = new RateLimitedLog(options.log);
+    this.outputRate = options.outputRate ?? DEFAULT_OUTPUT_RATE;
     this.io = new Server(options.httpServer, {
       maxHttpBufferSize: LIMITS.maxMessageBytes,
       // Under the idle timeout of common proxies (30-60 s), and a dead peer is noticed within 20 s.
@@ -82,7 +113,7 @@ export class AgentGateway implements AgentLink {
       this.invalid.warn(`handshake:${address}`, { address, reason: auth.reason }, 'agent handshake rejected: invalid');
       return refusal('invalid_handshake', `The hub could not read this agent's handshake: ${auth.reason}`);
     }
-    const { agentId, name, version, protocolVersion, token } = auth.value;
+    const { agentId, name, version, protocolVersion } = auth.value;
     if (protocolVersion !== PROTOCOL_VERSION) {
       this.invalid.warn(`protocol:${agentId}`, { agentId, address, protocolVersion }, 'agent handshake rejected: protocol version');
       return refusal(
@@ -90,11 +121,17 @@ export class AgentGateway implements AgentLink {
         `This agent speaks protocol version ${protocolVersion} but the hub (Farmboy ${this.options.hubVersion}) speaks version ${PROTOCOL_VERSION}. Install the farmboy-agent release that matches the hub.`,
       );
     }
-    if (!this.options.acceptsToken(token)) {
-      this.invalid.warn(`token:${address}`, { agentId, address }, 'agent handshake rejected: enrollment token');
-      return refusal('bad_token', 'The hub did not accept the enrollment token. Copy the join command from the hub again.');
+    const decision = this.options.authority.authenticate(auth.value, Date.now());
+    if (!decision.ok) {
+      this.invalid.warn(`auth:${address}`, { agentId, address, code: decision.code }, 'agent handshake rejected: token or credential');
+      return refusal(decision.code, decision.message);
     }
-    socket.data = { agentId, name, version };
+    const live = this.sockets.get(agentId);
+    if (live && decision.via !== 'credential') {
+      this.options.log.warn({ agentId, address, liveAddress: live.handshake.address }, 'agent handshake rejected: agent id in use and no credential');
+      return refusal('agent_id_in_use', 'An agent with this id is connected, and only a connection with its credential may replace it.');
+    }
+    socket.data = { agentId, name, version, enrollTokenId: decision.via === 'token' ? decision.tokenId : null, credentialUnconfirmed: false };
     return undefined;
   }
 
@@ -102,7 +139,8 @@ export class AgentGateway implements AgentLink {
     const { agentId } = socket.data;
     const previous = this.sockets.get(agentId);
     if (previous && previous.id !== socket.id) {
-      this.options.log.warn({ agentId }, 'agent connection replaced by a newer one');
+      const addresses = { address: socket.handshake.address, previousAddress: previous.handshake.address };
+      this.options.log.warn({ agentId, ...addresses }, 'agent connection replaced by a newer one with a valid credential');
       previous.emit('bye', { code: 'replaced', message: 'Another connection with the same agent id took over.' });
       previous.disconnect(true);
     }
@@ -128,16 +166,55 @@ export class AgentGateway implements AgentLink {
     if (!parsed.ok || typeof ack !== 'function') return;
     const { agentId, name, version } = socket.data;
     const now = Date.now();
+    const credential = this.credentialFor(socket, now);
+    if (credential === null) return;
     const session = this.options.fleet.connect(agentId, name, version, parsed.value, now);
-    const reconciled = this.options.runs.reconcile(agentId, parsed.value.runs, now);
-    ack({ ...reconciled, draining: session.record.draining });
     this.options.log.info({ agentId, name, slots: parsed.value.slots, tags: parsed.value.tags }, 'agent joined');
     this.options.onAgentChanged(agentId);
+    // The reply waits until the acknowledged sequence numbers are on disk.
+    this.options.runs.reconcile(agentId, parsed.value.runs, now).then(
+      (reconciled) => ack({ ...reconciled, draining: session.record.draining, ...(credential === undefined ? {} : { credential }) }),
+      (error: unknown) => this.options.log.error({ err: error, agentId }, 'reconciling the runs of an agent failed'),
+    );
+  }
+
+  /**
+   * Returns the new credential of an agent that enrolled with a token, or
+   * undefined for one that connected with its credential. Returns null, and
+   * ends the connection, when the token stopped being usable meanwhile.
+   */
+  private credentialFor(socket: AgentSocket, now: number): string | undefined | null {
+    const { agentId, enrollTokenId } = socket.data;
+    if (enrollTokenId === null) {
+      this.options.authority.confirm(agentId, now);
+      return undefined;
+    }
+    socket.data.enrollTokenId = null;
+    const credential = this.options.authority.issue(agentId, enrollTokenId, now);
+    if (credential !== null) {
+      socket.data.credentialUnconfirmed = true;
+      return credential;
+    }
+    socket.emit('bye', { code: 'bad_token', message: 'The enrollment token was revoked or used up while this agent connected. Copy a new join command from the hub.' });
+    socket.disconnect(true);
+    return null;
+  }
+
+  /**
+   * An agent sends load reports and events only after it processed the hello
+   * reply, so the first one after an enrollment shows that the agent has
+   * its credential; from then on its agent id can no longer enroll with a token.
+   */
+  private confirmCredential(socket: AgentSocket): void {
+    if (!socket.data.credentialUnconfirmed) return;
+    socket.data.credentialUnconfirmed = false;
+    this.options.authority.confirm(socket.data.agentId, Date.now());
   }
 
   private onLoad(socket: AgentSocket, payload: unknown): void {
     const parsed = this.parse(socket, 'load', agentToHubSchemas.load, payload);
     if (!parsed.ok) return;
+    this.confirmCredential(socket);
     this.options.fleet.reportLoad(socket.data.agentId, parsed.value, Date.now());
     this.options.onAgentChanged(socket.data.agentId);
     this.options.runs.dispatchSoon();
@@ -146,7 +223,43 @@ export class AgentGateway implements AgentLink {
   private onEvents(socket: AgentSocket, payload: unknown, ack: unknown): void {
     const parsed = this.parse(socket, 'events', agentToHubSchemas.events, payload);
     if (!parsed.ok || typeof ack !== 'function') return;
-    ack(this.options.runs.applyEvents(socket.data.agentId, parsed.value.events, Date.now()));
+    this.confirmCredential(socket);
+    const { agentId } = socket.data;
+    const now = Date.now();
+    const bucket = this.bucketOf(agentId, now);
+    if (bucket.isExhausted(now)) {
+      this.invalid.warn(`rate:${agentId}`, { agentId }, 'agent far over its output rate, batch deferred');
+      // Nothing applied and nothing acknowledged: the agent sends the batch again after its retry delay.
+      setTimeout(() => ack({ acked: {}, cancel: [] }), this.outputRate.maxAckDelayMs).unref();
+      return;
+    }
+    const masked = parsed.value.events.map((event) => this.masker.maskEvent(event, this.runSecrets.get(event.runId) ?? []));
+    const limited = limitBatch(masked, (runId) => this.runTotals(runId), this.capped);
+    if (limited.trims.size > 0) {
+      this.invalid.warn(`limits:${agentId}`, { agentId, trims: [...limited.trims] }, 'agent output over the size limits trimmed');
+    }
+    const delayMs = bucket.take(limited.outputBytes, now);
+    this.options.runs.applyEvents(agentId, limited.accepted, now).then(
+      (reply) => {
+        if (delayMs === 0) ack(reply);
+        else setTimeout(() => ack(reply), delayMs).unref();
+      },
+      (error: unknown) => this.options.log.error({ err: error, agentId }, 'applying run events failed'),
+    );
+  }
+
+  private bucketOf(agentId: string, now: number): OutputBucket {
+    let bucket = this.buckets.get(agentId);
+    if (!bucket) {
+      bucket = new OutputBucket(this.outputRate, now);
+      this.buckets.set(agentId, bucket);
+    }
+    return bucket;
+  }
+
+  private runTotals(runId: string): RunTotals | undefined {
+    const run = this.options.runs.get(runId);
+    return run ? { logBytes: run.logBytes, recordCount: run.recordCount, attempt: run.attempt } : undefined;
   }
 
   private onDisconnect(socket: AgentSocket, reason: string): void {
@@ -167,7 +280,7 @@ export class AgentGateway implements AgentLink {
     const socket = this.sockets.get(agentId);
     if (!socket) return null;
     try {
-      const reply: unknown = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck('assign', assignment);
+      const reply: unknown = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck('assign', this.openSecrets(assignment));
       const parsed = parseMessage(assignReplySchema, reply);
       if (parsed.ok) return parsed.value;
       this.invalid.warn(`assign-reply:${agentId}`, { agentId, reason: parsed.reason }, 'invalid assignment reply from agent');
@@ -175,6 +288,24 @@ export class AgentGateway implements AgentLink {
     } catch {
       return null;
     }
+  }
+
+  /**
+   * Opens the sealed environment values of an assignment for the agent that
+   * runs it, lists their keys in `secretEnv` so the agent masks them, and
+   * keeps the values to mask what the agent reports.
+   */
+  private openSecrets(assignment: Assignment): Assignment {
+    const opened = this.options.secrets.openEnv(assignment.env);
+    if (opened.failed.length > 0) {
+      this.options.log.error({ runId: assignment.runId, keys: opened.failed }, 'secret environment values could not be decrypted; the run gets them empty');
+    }
+    const secretEnv = [...new Set([...assignment.secretEnv, ...opened.secretKeys])];
+    const values = secretEnv.map((key) => opened.env[key] ?? '').filter((value) => value !== '');
+    this.runSecrets.delete(assignment.runId);
+    if (values.length > 0) this.runSecrets.set(assignment.runId, values);
+    if (this.runSecrets.size > MAX_RUNS_WITH_SECRETS) this.runSecrets.delete(this.runSecrets.keys().next().value as string);
+    return { ...assignment, env: opened.env, secretEnv };
   }
 
   cancel(agentId: string, ref: RunRef, reason: CancelReason): void {
@@ -185,8 +316,52 @@ export class AgentGateway implements AgentLink {
     this.sockets.get(agentId)?.emit('drain', { draining });
   }
 
-  /** Tells a forgotten agent to stop and closes its connection. */
+  /** SHA-256 fingerprint of the certificate new connections get; null without TLS. */
+  get fingerprint(): string | null {
+    return this.options.tls?.identity.fingerprint ?? null;
+  }
+
+  /**
+   * Replaces the agent port's key and certificate. Every connected agent is
+   * first sent the new fingerprint, signed with the current key, so it can
+   * move its pin; then the new pair is written and new connections get it.
+   * Connections already open stay as they are. Agents offline meanwhile
+   * must join again with the new fingerprint.
+   */
+  async rotateCertificate(): Promise<{ fingerprint: string; agents: number; accepted: number }> {
+    const tls = this.options.tls;
+    if (tls === null) throw new HubError('conflict', 'the agent port runs without TLS (--insecure), so it has no certificate to rotate');
+    if (this.rotating) throw new HubError('conflict', 'a certificate rotation is already in progress');
+    this.rotating = true;
+    try {
+      const next = await createTlsIdentity();
+      const request = { fingerprint: next.fingerprint, signature: signRotation(tls.identity.key, next.fingerprint) };
+      const sockets = [...this.sockets.values()];
+      const replies = await Promise.all(sockets.map((socket) => this.announceRotation(socket, request)));
+      await writeIdentity(tls.dataDir, next);
+      (this.options.httpServer as HttpsServer).setSecureContext({ key: next.key, cert: next.cert, minVersion: 'TLSv1.2' });
+      tls.identity = next;
+      const accepted = replies.filter(Boolean).length;
+      this.options.log.info({ fingerprint: next.fingerprint, agents: sockets.length, accepted }, 'hub certificate rotated');
+      return { fingerprint: next.fingerprint, agents: sockets.length, accepted };
+    } finally {
+      this.rotating = false;
+    }
+  }
+
+  private async announceRotation(socket: AgentSocket, request: RotateRequest): Promise<boolean> {
+    try {
+      const parsed = parseMessage(rotateReplySchema, await socket.timeout(ACK_TIMEOUT_MS).emitWithAck('rotate', request));
+      return parsed.ok && parsed.value.accepted;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Revokes a forgotten agent's credential, sends it `bye` and closes its connection. */
   dismiss(agentId: string): void {
+    this.options.authority.revoke(agentId);
+    this.buckets.delete(agentId);
     const socket = this.sockets.get(agentId);
     if (!socket) return;
     socket.emit('bye', { code: 'agent_forgotten', message: 'This agent was removed from the fleet on the hub.' });

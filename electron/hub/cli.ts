@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { homedir, hostname, networkInterfaces } from 'node:os';
+import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -13,6 +13,7 @@ import { DEFAULT_AGENT_PORT } from 'farmboy-agent/protocol';
 import { startHub, DEFAULT_UI_PORT, type Hub } from './index.js';
 import { createLogger } from './logger.js';
 import { HUB_VERSION } from './version.js';
+import { agentJoinHost, joinCommand } from './enrollment.js';
 
 const HELP = `Usage: farmboy-hub [options]
 
@@ -22,7 +23,9 @@ web UI and HTTP API.
 Options:
   --data-dir DIR     where the hub keeps its store, logs and tokens
                      (default: ~/.farmboy)
-  --agent-port PORT  TCP port agents connect to (default: ${DEFAULT_AGENT_PORT})
+  --agent-port PORT  TCP port agents connect to over TLS (default: ${DEFAULT_AGENT_PORT})
+  --insecure         serve the agent port as plain http:// and ws:// without TLS;
+                     agents must be started with --insecure too (trusted networks only)
   --ui-host HOST     address the web UI and API listen on (default: 127.0.0.1;
                      use 0.0.0.0 to allow other machines, token still required)
   --ui-port PORT     TCP port of the web UI and API (default: ${DEFAULT_UI_PORT})
@@ -44,6 +47,7 @@ interface CliOptions {
   agentPort: number;
   uiHost: string;
   uiPort: number;
+  insecure: boolean;
   logLevel: string | undefined;
 }
 
@@ -54,6 +58,13 @@ function parsePort(name: string, value: string | undefined, fallback: number): n
     throw new UsageError(`--${name} must be a port number from 0 to 65535, got "${value}"`);
   }
   return port;
+}
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+function parseLogLevel(value: string | undefined): string | undefined {
+  if (value === undefined || LOG_LEVELS.includes(value)) return value;
+  throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
 }
 
 function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
@@ -67,6 +78,7 @@ function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
         'ui-host': { type: 'string' },
         'ui-port': { type: 'string' },
         'log-level': { type: 'string' },
+        insecure: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -81,37 +93,35 @@ function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
     agentPort: parsePort('agent-port', values['agent-port'], DEFAULT_AGENT_PORT),
     uiHost: values['ui-host'] ?? '127.0.0.1',
     uiPort: parsePort('ui-port', values['ui-port'], DEFAULT_UI_PORT),
-    logLevel: values['log-level'],
+    insecure: values.insecure === true,
+    logLevel: parseLogLevel(values['log-level']),
   };
 }
 
-/** Addresses other machines can reach this one at, for the join command. */
-function lanAddresses(): string[] {
-  const addresses: string[] = [];
-  for (const list of Object.values(networkInterfaces())) {
-    for (const entry of list ?? []) if (entry.family === 'IPv4' && !entry.internal) addresses.push(entry.address);
-  }
-  return addresses;
-}
+const INSECURE_WARNING = `WARNING: --insecure: the agent port runs without TLS. Tasks, tokens and
+credentials cross the network unencrypted, and agents cannot tell this hub
+from an impostor. Use it only on a network you trust.
+`;
 
 function printBanner(hub: Hub, options: CliOptions): void {
   const uiHost = options.uiHost === '0.0.0.0' ? '127.0.0.1' : options.uiHost;
-  const joinHost = lanAddresses()[0] ?? hostname();
+  const agentUrl = `${hub.insecure ? 'http' : 'https'}://${agentJoinHost(undefined)}:${hub.agentPort}`;
   const lines = [
     '',
     `Farmboy hub ${HUB_VERSION} is running.`,
     `  Web UI:    http://${uiHost}:${hub.uiPort}/#token=${hub.adminToken}`,
     `  HTTP API:  http://${uiHost}:${hub.uiPort}/api (Authorization: Bearer <admin token>)`,
-    `  Agents:    port ${hub.agentPort}`,
+    `  Agents:    port ${hub.agentPort}, ${hub.fingerprint ? `TLS certificate ${hub.fingerprint}` : 'plain http without TLS (--insecure)'}`,
     `  Data:      ${options.dataDir}`,
     '',
   ];
   if (hub.agentToken) {
-    lines.push('Join an agent from another machine with:', `  npx farmboy-agent --hub http://${joinHost}:${hub.agentPort} --token ${hub.agentToken}`, '');
+    lines.push('Join an agent from another machine with:', `  ${joinCommand(agentUrl, hub.agentToken, hub.fingerprint)}`, '');
   } else {
     lines.push(`The enrollment token is not kept in clear; set FARMBOY_AGENT_TOKEN or create a new token.`, '');
   }
   process.stdout.write(lines.join('\n') + '\n');
+  if (hub.insecure) process.stderr.write(INSECURE_WARNING);
 }
 
 /** The built renderer beside this bundle (out/hub -> out/renderer), if it was built. */
@@ -136,14 +146,15 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const logger = createLogger({ level: options.logLevel });
-  await mkdir(options.dataDir, { recursive: true });
   let hub: Hub;
   try {
+    await mkdir(options.dataDir, { recursive: true });
     hub = await startHub({
       dataDir: options.dataDir,
       agentPort: options.agentPort,
       uiHost: options.uiHost,
       uiPort: options.uiPort,
+      insecure: options.insecure,
       adminToken: process.env.FARMBOY_ADMIN_TOKEN || undefined,
       agentToken: process.env.FARMBOY_AGENT_TOKEN || undefined,
       rendererDir: findRenderer(),

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import ts from 'typescript';
+import type ts from 'typescript';
 import type { CompileDiagnostic } from './model.js';
 import { TASK_TYPES_DECLARATION } from './task-types.generated.js';
 
@@ -62,6 +62,18 @@ const CHECK_SOURCE = [
   'export const checked: TaskFunction<never> = task;',
 ].join('\n');
 
+let loadedTypeScript: typeof ts | null = null;
+
+/**
+ * Loads the TypeScript compiler on first use. It is by far the hub's largest
+ * module (about half a second to load on a 2-core VM), and only saving a
+ * task needs it, so a hub starts without it.
+ */
+function typescript(): typeof ts {
+  loadedTypeScript ??= createRequire(import.meta.url)('typescript') as typeof ts;
+  return loadedTypeScript;
+}
+
 function nodeFallbackDeclaration(): string {
   const names = builtinModules.filter((name) => !name.startsWith('_'));
   const modules = names.map((name) => `declare module '${name}';`).join('\n');
@@ -79,10 +91,10 @@ function findNodeTypesDir(): string | null {
 
 function compilerOptions(nodeTypesDir: string | null): ts.CompilerOptions {
   return {
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.ES2022,
-    moduleResolution: ts.ModuleResolutionKind.Bundler,
-    moduleDetection: ts.ModuleDetectionKind.Force,
+    target: typescript().ScriptTarget.ES2022,
+    module: typescript().ModuleKind.ES2022,
+    moduleResolution: typescript().ModuleResolutionKind.Bundler,
+    moduleDetection: typescript().ModuleDetectionKind.Force,
     lib: nodeTypesDir ? ['lib.es2022.d.ts'] : ['lib.es2022.d.ts', 'lib.dom.d.ts'],
     types: nodeTypesDir ? ['node'] : [],
     typeRoots: nodeTypesDir ? [dirname(nodeTypesDir)] : [],
@@ -96,7 +108,7 @@ function compilerOptions(nodeTypesDir: string | null): ts.CompilerOptions {
     noEmitOnError: true,
     declaration: false,
     sourceMap: false,
-    newLine: ts.NewLineKind.LineFeed,
+    newLine: typescript().NewLineKind.LineFeed,
   };
 }
 
@@ -117,7 +129,7 @@ export function createTaskCompiler(options: TaskCompilerOptions = {}): TaskCompi
       if (runtime === 'shell') return success(source);
       const files = new Map(virtualFiles).set(TASK_FILE, source);
       const host = createHost(settings, files, cache);
-      const program = ts.createProgram({ rootNames: [...files.keys()], options: settings, host });
+      const program = typescript().createProgram({ rootNames: [...files.keys()], options: settings, host });
       return checkAndEmit(program);
     },
   };
@@ -140,7 +152,7 @@ function success(code: string): CompileResult {
 }
 
 function createHost(options: ts.CompilerOptions, files: Map<string, string>, cache: Map<string, ts.SourceFile>): ts.CompilerHost {
-  const base = ts.createCompilerHost(options, true);
+  const base = typescript().createCompilerHost(options, true);
   const host: ts.CompilerHost = {
     ...base,
     getCurrentDirectory: () => VIRTUAL_ROOT,
@@ -152,12 +164,12 @@ function createHost(options: ts.CompilerOptions, files: Map<string, string>, cac
       // The task and the check file change on every call; everything else is
       // a declaration file that never changes while the hub runs.
       if (fileName === TASK_FILE || fileName === CHECK_FILE) {
-        return ts.createSourceFile(fileName, text ?? '', languageVersion, true);
+        return typescript().createSourceFile(fileName, text ?? '', languageVersion, true);
       }
       const key = `${fileName}\0${JSON.stringify(languageVersion)}`;
       let sourceFile = cache.get(key);
       if (!sourceFile) {
-        sourceFile = text === undefined ? base.getSourceFile(fileName, languageVersion, onError) : ts.createSourceFile(fileName, text, languageVersion, true);
+        sourceFile = text === undefined ? base.getSourceFile(fileName, languageVersion, onError) : typescript().createSourceFile(fileName, text, languageVersion, true);
         if (sourceFile) cache.set(key, sourceFile);
       }
       return sourceFile;
@@ -171,15 +183,15 @@ function createHost(options: ts.CompilerOptions, files: Map<string, string>, cac
 
 function resolveModule(name: string, containingFile: string, options: ts.CompilerOptions, host: ts.CompilerHost): ts.ResolvedModuleWithFailedLookupLocations {
   if (name === TASK_TYPES_MODULE) {
-    return { resolvedModule: { resolvedFileName: TASK_TYPES_FILE, extension: ts.Extension.Dts } };
+    return { resolvedModule: { resolvedFileName: TASK_TYPES_FILE, extension: typescript().Extension.Dts } };
   }
   if (containingFile === CHECK_FILE && name === './task.js') {
-    return { resolvedModule: { resolvedFileName: TASK_FILE, extension: ts.Extension.Ts } };
+    return { resolvedModule: { resolvedFileName: TASK_FILE, extension: typescript().Extension.Ts } };
   }
   // A task may import node builtins (ambient modules from @types/node) and
   // nothing else from disk: the agent has no node_modules to offer it.
   if (containingFile.startsWith(`${VIRTUAL_ROOT}/`)) return { resolvedModule: undefined };
-  return ts.resolveModuleName(name, containingFile, options, host);
+  return typescript().resolveModuleName(name, containingFile, options, host);
 }
 
 function checkAndEmit(program: ts.Program): CompileResult {
@@ -218,29 +230,29 @@ function checkDefaultExport(program: ts.Program, task: ts.SourceFile, check: ts.
 
   const problems = program.getSemanticDiagnostics(check);
   if (problems.length === 0) return [];
-  const position = ts.getLineAndCharacterOfPosition(task, findDefaultExportStart(task));
+  const position = typescript().getLineAndCharacterOfPosition(task, findDefaultExportStart(task));
   return problems.map((problem) => ({
     line: position.line + 1,
     column: position.character + 1,
-    message: `The default export is not a task function (ctx: TaskContext) => Json | void: ${ts.flattenDiagnosticMessageText(problem.messageText, '\n')}`,
+    message: `The default export is not a task function (ctx: TaskContext) => Json | void: ${typescript().flattenDiagnosticMessageText(problem.messageText, '\n')}`,
   }));
 }
 
 function findDefaultExportStart(task: ts.SourceFile): number {
   for (const statement of task.statements) {
-    if (ts.isExportAssignment(statement)) return statement.getStart(task);
-    const modifiers = ts.canHaveModifiers(statement) ? ts.getModifiers(statement) : undefined;
-    if (modifiers?.some((modifier) => modifier.kind === ts.SyntaxKind.DefaultKeyword)) return statement.getStart(task);
-    if (ts.isExportDeclaration(statement)) return statement.getStart(task);
+    if (typescript().isExportAssignment(statement)) return statement.getStart(task);
+    const modifiers = typescript().canHaveModifiers(statement) ? typescript().getModifiers(statement) : undefined;
+    if (modifiers?.some((modifier) => modifier.kind === typescript().SyntaxKind.DefaultKeyword)) return statement.getStart(task);
+    if (typescript().isExportDeclaration(statement)) return statement.getStart(task);
   }
   return 0;
 }
 
 function toDiagnostics(list: readonly ts.Diagnostic[]): CompileDiagnostic[] {
   return list.map((diagnostic) => {
-    const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n');
+    const message = typescript().flattenDiagnosticMessageText(diagnostic.messageText, '\n');
     if (!diagnostic.file || diagnostic.start === undefined) return { line: 1, column: 1, message };
-    const position = ts.getLineAndCharacterOfPosition(diagnostic.file, diagnostic.start);
+    const position = typescript().getLineAndCharacterOfPosition(diagnostic.file, diagnostic.start);
     return { line: position.line + 1, column: position.character + 1, message };
   });
 }

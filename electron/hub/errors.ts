@@ -3,7 +3,7 @@
  * HTTP API maps to a status and the /ui namespace passes through, so callers
  * branch on the code, never on the message text.
  */
-export type HubErrorCode = 'invalid' | 'not_found' | 'conflict' | 'unauthorized' | 'unavailable';
+export type HubErrorCode = 'invalid' | 'not_found' | 'conflict' | 'unauthorized' | 'forbidden' | 'rate_limited' | 'unavailable';
 
 export class HubError extends Error {
   override readonly name = 'HubError';
@@ -31,7 +31,9 @@ export function notFound(kind: string, id: string): HubError {
 export const HTTP_STATUS: Record<HubErrorCode, number> = {
   invalid: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
+  rate_limited: 429,
   unavailable: 503,
 };

@@ -18,6 +18,12 @@ export interface AgentSession {
   runs: Set<string>;
   assignedSinceReport: number;
   lastAssignedAt: number;
+  /**
+   * Set when the agent refused an assignment: 'stopping' until its next hello,
+   * 'busy' until its next load report. Placement skips it meanwhile, so a
+   * refused run is not offered to the same agent again and again.
+   */
+  refusing: 'stopping' | 'busy' | null;
 }
 
 export class Fleet {
@@ -50,6 +56,7 @@ export class Fleet {
     session.record = record;
     session.online = true;
     session.assignedSinceReport = 0;
+    session.refusing = null;
     this.sessions.set(agentId, session);
     return session;
   }
@@ -75,6 +82,7 @@ export class Fleet {
     session.cpu = report.cpu;
     session.freeMemoryBytes = report.freeMemoryBytes;
     session.assignedSinceReport = 0;
+    if (session.refusing === 'busy') session.refusing = null;
     session.record.lastSeenAt = now;
   }
 
@@ -90,13 +98,18 @@ export class Fleet {
     if (agentId) this.sessions.get(agentId)?.runs.delete(runId);
   }
 
+  noteRefusal(agentId: string, refusing: 'stopping' | 'busy'): void {
+    const session = this.sessions.get(agentId);
+    if (session) session.refusing = refusing;
+  }
+
   candidates(): Candidate[] {
     const list: Candidate[] = [];
     for (const session of this.sessions.values()) {
       list.push({
         id: session.record.id,
         online: session.online,
-        draining: session.record.draining,
+        draining: session.record.draining || session.refusing !== null,
         tags: session.record.tags,
         slots: session.record.slots,
         running: session.runs.size,
@@ -141,6 +154,7 @@ function newSession(record: AgentRecord): AgentSession {
     runs: new Set(),
     assignedSinceReport: 0,
     lastAssignedAt: 0,
+    refusing: null,
   };
 }
 

@@ -8,15 +8,16 @@ import { Readable } from 'node:stream';
 import fastifyStatic from '@fastify/static';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { HTTP_STATUS, HubError } from './errors.js';
+import { apiKeyCreateSchema, type AdminAccess, type ApiKeyScope } from './admin-access.js';
 import type { Logger } from './logger.js';
 import type { StoredLogLine } from './model.js';
-import type { HubService } from './service.js';
+import { parseInput, type HubService } from './service.js';
 
 export interface HttpApiOptions {
   service: HubService;
   log: Logger;
-  /** True when the bearer token is the admin token. */
-  isAdminToken(token: string): boolean;
+  /** Checks the bearer token (admin token or API key) and the failure limit per address. */
+  access: AdminAccess;
   /** Built renderer to serve at `/`, if present. */
   rendererDir: string | null;
   health(): Record<string, unknown>;
@@ -29,13 +30,19 @@ export async function createHttpApi(options: HttpApiOptions): Promise<FastifyIns
   const { service } = options;
 
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/api/')) return;
+    if (!isApiRequest(request)) return;
     const header = request.headers.authorization ?? '';
     const token = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
-    if (!token || !options.isAdminToken(token)) {
-      options.log.warn({ address: request.ip, url: request.url }, 'API request rejected: missing or wrong token');
-      await reply.code(401).send(errorBody('unauthorized', token ? 'the bearer token is not valid' : 'missing Authorization: Bearer <admin token> header'));
-    }
+    const verdict = options.access.authenticate(token, request.ip, requiredScope(request.method, request.routeOptions.url));
+    if (verdict.ok) return;
+    if (verdict.retryAfterSec !== null) void reply.header('retry-after', String(verdict.retryAfterSec));
+    await reply.code(HTTP_STATUS[verdict.error.code]).send(errorBody(verdict.error.code, verdict.error.message));
+  });
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-content-type-options', 'nosniff');
+    void reply.header('referrer-policy', 'no-referrer');
+    if (isApiRequest(request)) void reply.header('cache-control', 'no-store');
+    else void reply.header('content-security-policy', RENDERER_CSP);
   });
   app.setErrorHandler((error: FastifyError | HubError, request, reply) => sendError(error, request, reply, options.log));
   app.setNotFoundHandler((request, reply) => {
@@ -45,6 +52,8 @@ export async function createHttpApi(options: HttpApiOptions): Promise<FastifyIns
   app.get('/api/health', async () => options.health());
 
   app.get('/api/agents', async () => service.listAgents());
+  app.get('/api/agents/join', async () => service.agentJoin());
+  app.post('/api/certificate/rotate', async () => service.rotateCertificate());
   app.get<IdParams>('/api/agents/:id', async (request) => service.getAgent(request.params.id));
   app.post<IdParams>('/api/agents/:id/drain', async (request) => service.setDraining(request.params.id, true));
   app.post<IdParams>('/api/agents/:id/resume', async (request) => service.setDraining(request.params.id, false));
@@ -72,6 +81,11 @@ export async function createHttpApi(options: HttpApiOptions): Promise<FastifyIns
     return reply.code(204).send();
   });
   app.post<IdParams>('/api/jobs/:id/runs', async (request, reply) => reply.code(201).send(service.runJob(request.params.id)));
+  app.post<IdParams>('/api/jobs/:id/duplicate', async (request, reply) => reply.code(201).send(service.duplicateJob(request.params.id)));
+  app.get('/api/jobs/overview', async () => service.jobsOverview());
+  app.post('/api/jobs/bulk-update', async (request) => service.updateJobs(request.body));
+  app.post('/api/jobs/export', async (request) => service.exportJobs(request.body));
+  app.post('/api/jobs/import', async (request, reply) => reply.code(201).send(service.importJobs(request.body)));
   app.post('/api/schedule/preview', async (request) => ({ next: service.previewSchedule(request.body) }));
 
   app.get('/api/runs', async (request) => service.listRuns(request.query));
@@ -88,10 +102,62 @@ export async function createHttpApi(options: HttpApiOptions): Promise<FastifyIns
     return reply.send(Readable.from(toLines(service.readRecords(request.params.id), (record) => JSON.stringify(record))));
   });
 
+  app.get('/api/settings', async () => service.getSettings());
+  app.patch('/api/settings', async (request) => service.updateSettings(request.body));
+  app.get('/api/enrollment-tokens', async () => service.listEnrollmentTokens());
+  app.post('/api/enrollment-tokens', async (request, reply) => reply.code(201).send(service.createEnrollmentToken(request.body)));
+  app.post<IdParams>('/api/enrollment-tokens/:id/revoke', async (request) => service.revokeEnrollmentToken(request.params.id));
+  app.get('/api/keys', async () => options.access.listKeys());
+  app.post('/api/keys', async (request, reply) => reply.code(201).send(options.access.createKey(parseInput(apiKeyCreateSchema, request.body))));
+  app.post<IdParams>('/api/keys/:id/revoke', async (request) => options.access.revokeKey(request.params.id));
+  app.get('/api/templates', async () => service.listTemplates());
+
   if (options.rendererDir && existsSync(options.rendererDir)) {
     await app.register(fastifyStatic, { root: options.rendererDir, index: 'index.html', wildcard: false });
   }
   return app;
+}
+
+/**
+ * The policy of renderer/index.html's meta tag, sent as a header with every
+ * page the hub serves, plus `frame-ancestors`, which only works as a header:
+ * no other site may frame the UI to trick a click out of its user.
+ */
+export const RENDERER_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; " +
+  "manifest-src 'self'; base-uri 'none'; form-action 'none'; object-src 'none'; frame-ancestors 'none'";
+
+/** Routes that change nothing, yet return secrets: enrollment tokens in clear or lists of credentials. */
+const ADMIN_READS = new Set(['/api/agents/join', '/api/enrollment-tokens', '/api/keys']);
+/** Routes an API key of scope `run` may call besides reading: starting and cancelling runs. */
+const RUN_ROUTES = new Set(['POST /api/tasks/:id/runs', 'POST /api/jobs/:id/runs', 'POST /api/runs/:id/cancel']);
+
+/**
+ * The scope a route needs: `read` for reads and previews, `run` to start or
+ * cancel runs, `admin` for everything else, including routes that do not
+ * exist, so that a 404 reveals nothing to a weaker key.
+ */
+export function requiredScope(method: string, route: string | undefined): ApiKeyScope {
+  if (route === undefined) return 'admin';
+  if ((method === 'GET' || method === 'HEAD') && !ADMIN_READS.has(route)) return 'read';
+  if (method === 'POST' && route === '/api/schedule/preview') return 'read';
+  return RUN_ROUTES.has(`${method} ${route}`) ? 'run' : 'admin';
+}
+
+/**
+ * Tells whether a request reaches the API. Decided by the route Fastify
+ * matched, which it finds after decoding the path, never by the raw URL:
+ * `/%61pi/tasks` is routed to `/api/tasks` and must need the token too.
+ */
+function isApiRequest(request: FastifyRequest): boolean {
+  const route = request.routeOptions.url;
+  if (route !== undefined) return route.startsWith('/api/');
+  const path = request.url.split('?')[0] ?? '';
+  try {
+    return decodeURIComponent(path).startsWith('/api/');
+  } catch {
+    return true;
+  }
 }
 
 /** Formats one log line as text: ISO time, stream, message. */

@@ -3,8 +3,9 @@
  * Plain Node with no `electron` import, so the same hub runs in the desktop
  * app's main process, in the `farmboy-hub` command and in tests.
  */
-import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import { DEFAULT_AGENT_PORT } from 'farmboy-agent/protocol';
 import { AgentGateway } from './agent-gateway.js';
 import { Fleet } from './fleet.js';
@@ -12,14 +13,20 @@ import { createHttpApi } from './http-api.js';
 import { createLogger, type Logger } from './logger.js';
 import { RunManager, DEFAULT_TIMINGS, type RunTimings } from './runs.js';
 import { Scheduler } from './scheduler/index.js';
-import { HubService } from './service.js';
+import { HubService, type HubAddresses } from './service.js';
 import { openStore, type Store } from './store/index.js';
 import { resolveTokens } from './hub-tokens.js';
-import { hashToken, tokensEqual } from './tokens.js';
+import { AdminAccess, type FailureLimits } from './admin-access.js';
+import { AgentAuthority } from './agent-auth.js';
+import type { OutputRate } from './event-limits.js';
+import { SecretBox } from './secrets.js';
 import { UiGateway } from './ui-gateway.js';
 import { startFiring } from './firing.js';
 import { readLastAlive, startAliveMarker } from './alive.js';
 import { HUB_VERSION } from './version.js';
+import { agentJoinHost } from './enrollment.js';
+import { DEFAULT_TEMPLATES_DIR } from './templates.js';
+import { loadOrCreateTlsIdentity, type HubTlsIdentity } from './tls.js';
 
 export const DEFAULT_UI_PORT = 7421;
 
@@ -28,6 +35,12 @@ export interface HubOptions {
   /** Port of the agent gateway; 0 picks a free one. */
   agentPort?: number;
   agentHost?: string;
+  /**
+   * Serves the agent port as plain HTTP and WebSocket instead of TLS. Tasks,
+   * tokens and credentials then cross the network unencrypted and agents
+   * cannot tell the hub from an impostor; only for a trusted network.
+   */
+  insecure?: boolean;
   /** Port of the UI and the HTTP API; 0 picks a free one. */
   uiPort?: number;
   /** Address the UI port binds to: loopback unless remote access is wanted. */
@@ -41,6 +54,12 @@ export interface HubOptions {
   timings?: Partial<Omit<RunTimings, 'agentGraceMs'>> & { agentGraceMs?: number };
   /** Interval of the run manager's periodic checks. */
   tickMs?: number;
+  /** Limits on failed admin logins per address; the defaults suit a person, tests use shorter ones. */
+  accessLimits?: FailureLimits;
+  /** Per-agent limit on output volume (log lines and records). */
+  outputRate?: OutputRate;
+  /** Folder of the task templates the UI offers; resources/templates by default. */
+  templatesDir?: string;
 }
 
 export interface Hub {
@@ -51,6 +70,9 @@ export interface Hub {
   readonly adminToken: string;
   /** The enrollment token, when the hub has it in clear (created here or given). */
   readonly agentToken: string | null;
+  /** SHA-256 fingerprint of the agent port's certificate (`sha256:HEX`); null with `insecure`. */
+  readonly fingerprint: string | null;
+  readonly insecure: boolean;
   readonly service: HubService;
   readonly store: Store;
   readonly runs: RunManager;
@@ -70,11 +92,8 @@ export async function startHub(options: HubOptions): Promise<Hub> {
 
 async function assemble(options: HubOptions, store: Store, log: Logger): Promise<Hub> {
   const tokens = resolveTokens(store, options);
-  const isAdminToken = (token: string) => tokensEqual(token, tokens.adminToken);
-  const acceptsToken = (token: string) => {
-    const hash = hashToken(token);
-    return store.state.enrollmentTokens.some((entry) => entry.revokedAt === null && tokensEqual(entry.hash, hash));
-  };
+  const access = new AdminAccess({ adminToken: tokens.adminToken, store, log: log.child({ component: 'access' }), limits: options.accessLimits });
+  const authority = new AgentAuthority(store, log.child({ component: 'agents' }));
 
   const fleet = new Fleet(store.state.agents);
   const timings: RunTimings = {
@@ -82,21 +101,26 @@ async function assemble(options: HubOptions, store: Store, log: Logger): Promise
     ...options.timings,
     agentGraceMs: () => options.timings?.agentGraceMs ?? store.state.settings.agentGraceSec * 1000,
   };
-  const agentServer = createServer();
+  const tls = options.insecure ? null : await loadTlsIdentity(options.dataDir, log);
+  if (!tls) log.warn({}, 'agent port runs without TLS (insecure): agents cannot verify this hub and traffic is unencrypted');
+  const agentServer = tls ? createTlsServer({ key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' }) : createServer();
   const link: { gateway: AgentGateway | null } = { gateway: null };
   const runs = new RunManager(store, fleet, {
     assign: (agentId, assignment) => link.gateway?.assign(agentId, assignment) ?? Promise.resolve(null),
     cancel: (agentId, ref, reason) => link.gateway?.cancel(agentId, ref, reason),
   }, log.child({ component: 'runs' }), timings);
-  runs.restore(Date.now());
+  await runs.restore(Date.now());
 
   let ui: UiGateway | null = null;
   const gateway = new AgentGateway({
     httpServer: agentServer,
+    tls: tls ? { dataDir: store.dataDir, identity: tls } : null,
     fleet,
     runs,
     log: log.child({ component: 'agents' }),
-    acceptsToken,
+    authority,
+    outputRate: options.outputRate,
+    secrets: SecretBox.forDataDir(store.dataDir),
     hubVersion: HUB_VERSION,
     onAgentChanged: (agentId) => {
       const view = fleet.view(agentId);
@@ -122,17 +146,22 @@ async function assemble(options: HubOptions, store: Store, log: Logger): Promise
         if (view) ui?.agentChanged(view);
       } else ui?.definitionChanged(kind, id);
     },
+    info: () => ({ ...addresses, fingerprint: gateway.fingerprint }),
+    templatesDir: options.templatesDir ?? DEFAULT_TEMPLATES_DIR,
+    log: log.child({ component: 'service' }),
   });
+  // Filled in once both ports listen; nothing asks for it before.
+  let addresses: HubAddresses = { version: HUB_VERSION, uiUrl: '', agentJoinUrl: '', fingerprint: tls?.fingerprint ?? null, agentToken: tokens.agentToken };
   const firing = startFiring({ store, runs, log: log.child({ component: 'scheduler' }) });
 
   const api = await createHttpApi({
     service,
     log,
-    isAdminToken,
+    access,
     rendererDir: options.rendererDir ?? null,
     health: () => ({ ok: true, version: HUB_VERSION, agentsOnline: fleet.onlineCount(), runsActive: runs.activeRuns().length }),
   });
-  ui = new UiGateway({ httpServer: api.server, service, log: log.child({ component: 'ui' }), isAdminToken });
+  ui = new UiGateway({ httpServer: api.server, service, log: log.child({ component: 'ui' }), access });
   runs.on('run', (run) => ui?.runChanged(run));
   runs.on('log', (runId, lines) => ui?.logAppended(runId, lines));
   runs.on('records', (runId, records) => ui?.recordsAppended(runId, records));
@@ -144,6 +173,8 @@ async function assemble(options: HubOptions, store: Store, log: Logger): Promise
     throw error;
   });
   const uiPort = (api.server.address() as AddressInfo).port;
+  const uiUrl = `http://${uiHost.includes(':') ? `[${uiHost}]` : uiHost}:${uiPort}`;
+  addresses = { ...addresses, uiUrl, agentJoinUrl: `${tls ? 'https' : 'http'}://${agentJoinHost(options.agentHost ?? '0.0.0.0')}:${agentPort}` };
 
   const lastAlive = readLastAlive(options.dataDir);
   scheduler.sync(store.state.jobs);
@@ -161,12 +192,16 @@ async function assemble(options: HubOptions, store: Store, log: Logger): Promise
 
   let stopped = false;
   return {
-    uiUrl: `http://${uiHost.includes(':') ? `[${uiHost}]` : uiHost}:${uiPort}`,
-    agentUrl: `http://${hostForUrl(options.agentHost)}:${agentPort}`,
+    uiUrl,
+    agentUrl: `${tls ? 'https' : 'http'}://${hostForUrl(options.agentHost)}:${agentPort}`,
     uiPort,
     agentPort,
     adminToken: tokens.adminToken,
     agentToken: tokens.agentToken,
+    get fingerprint() {
+      return gateway.fingerprint;
+    },
+    insecure: tls === null,
     service,
     store,
     runs,
@@ -188,7 +223,13 @@ async function assemble(options: HubOptions, store: Store, log: Logger): Promise
   };
 }
 
-function listen(server: HttpServer, host: string, port: number): Promise<number> {
+async function loadTlsIdentity(dataDir: string, log: Logger): Promise<HubTlsIdentity> {
+  const { identity, created } = await loadOrCreateTlsIdentity(dataDir);
+  if (created) log.info({ fingerprint: identity.fingerprint }, 'hub TLS identity created');
+  return identity;
+}
+
+function listen(server: NetServer, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

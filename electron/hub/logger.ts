@@ -10,7 +10,11 @@ const REDACT = ['token', 'adminToken', 'agentToken', '*.token', 'auth.token', 'e
  * from LOG_LEVEL unless given.
  */
 export function createLogger(options: { level?: string; pretty?: boolean } = {}): Logger {
-  const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
+  let level = options.level ?? process.env.LOG_LEVEL ?? 'info';
+  if (!(level in pino.levels.values) && level !== 'silent') {
+    process.stderr.write(`LOG_LEVEL "${level}" is not a log level (${Object.keys(pino.levels.values).join(', ')}); using info.\n`);
+    level = 'info';
+  }
   const pretty = options.pretty ?? process.stderr.isTTY;
   const transport = pretty
     ? { target: 'pino-pretty', options: { destination: 2, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' } }

@@ -91,6 +91,8 @@ export const jobInputSchema = z.object({
   maxParallel: z.number().int().min(1).max(1000).default(1),
   catchUp: catchUpPolicySchema.default('none'),
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name'), z.string()).default({}),
+  /** Keys of `env` whose values are secret: stored encrypted, returned only encrypted, masked in output. */
+  secretEnv: z.array(z.string().min(1).max(256)).max(256).optional(),
 });
 export type JobInput = z.infer<typeof jobInputSchema>;
 export const jobPatchSchema = patchOf(jobInputSchema);
@@ -136,7 +138,7 @@ export interface Run {
   retryDelaySec: number;
   status: RunStatus;
   attempt: number;
-  /** Retries allowed after the first attempt, fixed when the run was queued. */
+  /** Attempts allowed in all (the first plus the retries), fixed when the run was queued. */
   maxAttempts: number;
   agentId: string | null;
   /** Agents of earlier attempts, avoided by retries where another agent can take it. */
@@ -172,6 +174,10 @@ export const runFilterSchema = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   /** Return runs queued strictly before this run id's position (pagination). */
   before: z.string().min(1).optional(),
+  /** Only runs queued at or after this time, in ms since the epoch. */
+  from: z.coerce.number().int().nonnegative().optional(),
+  /** Only runs queued before this time, in ms since the epoch. */
+  to: z.coerce.number().int().nonnegative().optional(),
 });
 export type RunFilter = z.infer<typeof runFilterSchema>;
 

@@ -55,8 +55,8 @@ type Ineligibility = 'offline' | 'draining' | 'tags' | 'slots' | 'load';
 
 function ineligibility(candidate: Candidate, tags: readonly string[]): Ineligibility | null {
   if (!candidate.online) return 'offline';
-  if (candidate.draining) return 'draining';
   if (!tags.every((tag) => candidate.tags.includes(tag))) return 'tags';
+  if (candidate.draining) return 'draining';
   if (candidate.running >= candidate.slots) return 'slots';
   if (candidate.maxLoad !== null && busyScore(candidate) >= candidate.maxLoad) return 'load';
   return null;
@@ -95,8 +95,8 @@ function describeWait(total: number, counts: Record<Ineligibility, number>, tags
   const tagText = tags.length > 0 ? ` with tags ${tags.join(', ')}` : '';
   const matching = online - counts.draining - counts.tags;
   if (matching === 0) {
-    if (counts.tags > 0) return `waiting for an agent${tagText}: no online agent carries them`;
-    return 'waiting for an agent: every online agent is draining';
+    if (counts.draining > 0) return `waiting for an agent${tagText}: every online agent that could take it is draining`;
+    return `waiting for an agent${tagText}: no online agent carries them`;
   }
   const parts: string[] = [];
   if (counts.slots > 0) parts.push(`${counts.slots} with no free slot`);

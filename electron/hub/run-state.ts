@@ -63,13 +63,25 @@ export function createRun(params: NewRun): Run {
 
 export function assign(run: Run, agentId: string): Run | null {
   if (run.status !== 'queued') return null;
-  return { ...run, status: 'assigned', agentId, waitingReason: null, notBefore: null, lastSeq: 0 };
+  // An earlier attempt's outcome and offline mark do not belong to the new attempt.
+  return {
+    ...run,
+    status: 'assigned',
+    agentId,
+    waitingReason: null,
+    notBefore: null,
+    agentOfflineSince: null,
+    exitCode: null,
+    signal: null,
+    error: null,
+    lastSeq: 0,
+  };
 }
 
 /** The agent refused the assignment or never acknowledged it: the run queues again, same attempt. */
 export function unassign(run: Run, reason: string): Run | null {
   if (run.status !== 'assigned') return null;
-  return { ...run, status: 'queued', agentId: null, waitingReason: reason };
+  return { ...run, status: 'queued', agentId: null, agentOfflineSince: null, waitingReason: reason };
 }
 
 export function markStarted(run: Run, at: number): Run | null {
@@ -112,7 +124,7 @@ export function finishAttempt(run: Run, outcome: AttemptOutcome): Run | null {
     status: 'queued',
     attempt: run.attempt + 1,
     agentId: null,
-    previousAgentIds: run.agentId ? [...run.previousAgentIds, run.agentId] : run.previousAgentIds,
+    previousAgentIds: run.agentId && !run.previousAgentIds.includes(run.agentId) ? [...run.previousAgentIds, run.agentId] : run.previousAgentIds,
     notBefore: outcome.at + run.retryDelaySec * 1000,
     waitingReason: `retry ${run.attempt + 1} of ${run.maxAttempts} after ${outcome.status}`,
     progress: null,

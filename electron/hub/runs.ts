@@ -5,16 +5,30 @@
  * It owns every run that is not final (`active`); final runs are only in the
  * store. Agent events are applied once each: a run attempt accepts sequence
  * number `lastSeq + 1` and nothing else, so a resend after a reconnect is
- * acknowledged without being stored twice.
+ * acknowledged without being stored twice. An acknowledgement is sent only
+ * once what it covers is on disk (`Store.persist`). Output lines carry their
+ * event's sequence number, so a hub restarted after a crash takes `lastSeq`
+ * from what it stored, and neither loses nor doubles a resent event.
  */
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { ACK_ALL, type AssignReply, type Assignment, type CancelReason, type EventBatchAck, type Hello, type RunEvent, type RunRef } from 'farmboy-agent/protocol';
+import {
+  ACK_ALL,
+  type AssignReply,
+  type Assignment,
+  type CancelReason,
+  type EventBatchAck,
+  type Hello,
+  type HelloCancel,
+  type RunEvent,
+  type RunRef,
+} from 'farmboy-agent/protocol';
 import { isFinal, type Job, type Json, type Run, type RunTrigger, type StoredLogLine, type Task } from './model.js';
+import { DispatchQueue, freeSlots, type DispatchPass, type PlaceOutcome } from './dispatch-queue.js';
 import { pickAgent } from './placement.js';
 import { assign, cancelQueued, createRun, finishAttempt, markStarted, unassign, type AttemptOutcome } from './run-state.js';
 import type { Fleet } from './fleet.js';
-import type { Logger } from './logger.js';
+import { RateLimitedLog, type Logger } from './logger.js';
 import type { Store } from './store/index.js';
 
 /** How the run manager reaches agents; implemented by the agent gateway. */
@@ -53,8 +67,12 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
   private readonly dirty = new Set<string>();
   private readonly assignedAt = new Map<string, number>();
   private readonly timeoutCancelSent = new Set<string>();
+  private readonly queue = new DispatchQueue();
   private dispatchQueued = false;
+  /** Set by `tick`: the next pass recomputes the waiting reason of every queued run. */
+  private refreshWaiting = true;
   private dirtyTimer: NodeJS.Timeout | null = null;
+  private readonly warnings: RateLimitedLog;
 
   constructor(
     private readonly store: Store,
@@ -64,14 +82,27 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
     private readonly timings: RunTimings,
   ) {
     super();
+    this.warnings = new RateLimitedLog(log);
   }
 
-  /** Loads the runs left unfinished by the previous hub process; their agents must report them again. */
-  restore(now: number): void {
-    for (const run of this.store.runs.nonFinal()) {
+  /**
+   * Loads the runs left unfinished by the previous hub process; their agents
+   * must report them again. Each run's `lastSeq` and counters are taken from
+   * its output files, which a crash may have left ahead of the run record.
+   */
+  async restore(now: number): Promise<void> {
+    for (const stored of this.store.runs.nonFinal()) {
+      const scan = await this.store.logs.scanRun(stored.id, stored.attempt);
+      const lastSeq = stored.status === 'queued' ? stored.lastSeq : Math.max(stored.lastSeq, scan.lastSeq);
+      if (lastSeq !== stored.lastSeq) {
+        this.log.info({ runId: stored.id, recordSeq: stored.lastSeq, outputSeq: scan.lastSeq }, 'run sequence number taken from its stored output');
+      }
+      const run: Run = { ...stored, lastSeq, logLines: scan.logLines, logBytes: scan.logBytes, recordCount: scan.recordCount };
       const restored = run.status === 'queued' ? run : { ...run, agentOfflineSince: now };
       this.active.set(run.id, restored);
-      if (restored.agentId) this.fleet.noteAssigned(restored.agentId, run.id, 0);
+      this.queue.update(run.id, undefined, restored);
+      this.dirty.add(run.id);
+      if (run.agentId) this.fleet.noteAssigned(run.agentId, run.id, 0);
     }
     if (this.active.size > 0) this.log.info({ runs: this.active.size }, 'restored unfinished runs');
   }
@@ -109,7 +140,8 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
       taskVersion: task.version,
       trigger,
       config,
-      tags: [],
+      // Kept on the run so that retries after the job is deleted still go to matching agents.
+      tags: job?.tags ?? [],
       timeoutSec: job?.timeoutSec ?? null,
       retries: job?.retries ?? 0,
       retryDelaySec: job?.retryDelaySec ?? 0,
@@ -145,10 +177,16 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
   // -------------------------------------------------------------------------
   // Agent reports
 
-  /** Applies a batch of run events from one agent and returns the acknowledgement. */
-  applyEvents(agentId: string, events: readonly RunEvent[], now: number): EventBatchAck {
+  /**
+   * Applies a batch of run events from one agent and resolves with the
+   * acknowledgement once everything it acknowledges is on disk. When the
+   * store cannot write, it acknowledges nothing, so the agent keeps the
+   * events and sends them again later.
+   */
+  async applyEvents(agentId: string, events: readonly RunEvent[], now: number): Promise<EventBatchAck> {
     const acked: Record<string, number> = {};
     const cancel: RunRef[] = [];
+    const lastApplied = new Map<string, RunEvent['type']>();
     for (const event of events) {
       const run = this.get(event.runId);
       if (!run || run.agentId !== agentId || run.attempt !== event.attempt || isFinal(run.status)) {
@@ -164,9 +202,24 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
       }
       this.applyEvent({ ...run, lastSeq: event.seq }, event, now);
       acked[event.runId] = event.seq;
+      lastApplied.set(run.id, event.type);
     }
+    // Output lines carry their sequence number; a progress event leaves a trace only in the run record.
+    for (const [runId, type] of lastApplied) if (type === 'progress') this.putDirty(runId);
     this.flushDirtySoon();
-    return { acked, cancel: dedupeRefs(cancel) };
+    const stored = await this.persist(Object.keys(acked));
+    return stored ? { acked, cancel: dedupeRefs(cancel) } : { acked: {}, cancel: [] };
+  }
+
+  /** Waits until what was applied to these runs is on disk; false, logged, when the store cannot write. */
+  async persist(runIds: Iterable<string>): Promise<boolean> {
+    try {
+      await this.store.persist(runIds);
+      return true;
+    } catch (error: unknown) {
+      this.warnings.warn('persist', { err: error }, 'cannot store run events, leaving them unacknowledged');
+      return false;
+    }
   }
 
   private applyEvent(run: Run, event: RunEvent, now: number): void {
@@ -177,7 +230,7 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
         return;
       }
       case 'log': {
-        this.store.logs.appendLog(run.id, event.lines);
+        this.store.logs.appendLog(run.id, event.lines, { attempt: run.attempt, seq: event.seq });
         const bytes = event.lines.reduce((sum, line) => sum + Buffer.byteLength(line.m), 0);
         this.markDirty({ ...run, logLines: run.logLines + event.lines.length, logBytes: run.logBytes + bytes });
         this.emit('log', run.id, event.lines);
@@ -188,7 +241,7 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
         return;
       }
       case 'records': {
-        this.store.logs.appendRecords(run.id, event.records);
+        this.store.logs.appendRecords(run.id, event.records, { attempt: run.attempt, seq: event.seq });
         this.markDirty({ ...run, recordCount: run.recordCount + event.records.length });
         this.emit('records', run.id, event.records);
         return;
@@ -206,8 +259,8 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
    * that agent but the agent does not report were never received (queued
    * again) or died with the agent's previous process (lost).
    */
-  reconcile(agentId: string, reported: Hello['runs'], now: number): { cancel: RunRef[]; acked: Record<string, number> } {
-    const cancel: RunRef[] = [];
+  async reconcile(agentId: string, reported: Hello['runs'], now: number): Promise<{ cancel: HelloCancel[]; acked: Record<string, number> }> {
+    const cancel: HelloCancel[] = [];
     const acked: Record<string, number> = {};
     const carried = new Set<string>();
     for (const ref of reported) {
@@ -217,6 +270,9 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
         acked[run.id] = run.lastSeq;
         this.fleet.noteAssigned(agentId, run.id, 0);
         if (run.agentOfflineSince !== null) this.put({ ...run, agentOfflineSince: null });
+        // A cancel sent while the connection was failing may never have arrived.
+        const reason = this.pendingCancelReason(run, now);
+        if (reason !== null) cancel.push({ ...ref, reason });
         continue;
       }
       acked[ref.runId] = ACK_ALL;
@@ -230,7 +286,16 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
       }
     }
     this.dispatchSoon();
+    // The acked numbers must be on disk before the agent drops what they cover.
+    if (!(await this.persist(Object.keys(acked)))) return { cancel, acked: {} };
     return { cancel, acked };
+  }
+
+  /** Returns the reason the hub still wants a carried run stopped, or null when it does not. */
+  private pendingCancelReason(run: Run, now: number): CancelReason | null {
+    if (run.cancelRequestedAt !== null) return 'user';
+    if (run.timeoutSec === null || run.startedAt === null) return null;
+    return now - (run.startedAt + run.timeoutSec * 1000) >= this.timings.timeoutMarginMs ? 'timeout' : null;
   }
 
   /** Starts the grace period for every run of an agent that went offline. */
@@ -257,6 +322,7 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
 
   /** Enforces grace periods and the hub's side of timeouts; called about once a second. */
   tick(now: number): void {
+    this.refreshWaiting = true;
     const grace = this.timings.agentGraceMs();
     for (const run of this.activeRuns()) {
       if (run.agentOfflineSince !== null && now - run.agentOfflineSince >= grace) {
@@ -304,49 +370,70 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
     });
   }
 
-  /** Places queued runs, oldest first, while eligible agents remain. */
+  /**
+   * Places queued runs, oldest first, while eligible agents remain. Once every
+   * slot of the online fleet is taken, runs that already show a waiting reason
+   * are passed over; the pass after each tick recomputes every reason.
+   */
   dispatch(now: number): void {
-    const queued = this.activeRuns().filter((run) => run.status === 'queued');
-    if (queued.length === 0) return;
-    queued.sort((a, b) => a.queuedAt - b.queuedAt);
-    const busyByJob = this.countBusyByJob();
+    if (this.queue.size === 0) return;
+    const refresh = this.refreshWaiting;
+    this.refreshWaiting = false;
     const candidates = this.fleet.candidates();
-    for (const run of queued) {
-      const reason = this.placeOne(run, now, busyByJob, candidates);
-      if (reason !== null && reason !== run.waitingReason) this.put({ ...run, waitingReason: reason });
+    const pass: DispatchPass = { now, candidates, free: freeSlots(candidates), unplaceable: new Map() };
+    for (const runId of this.queue.ids()) {
+      if (pass.free <= 0 && !refresh) break;
+      this.dispatchOne(runId, pass);
     }
+    // With the fleet full, only runs queued since the last pass still need a waiting reason.
+    if (pass.free <= 0 && !refresh) for (const runId of this.queue.withoutReason()) this.dispatchOne(runId, pass);
   }
 
-  /** Tries to place one run; returns why it waits, or null once it is assigned. */
-  private placeOne(run: Run, now: number, busyByJob: Map<string, number>, candidates: ReturnType<Fleet['candidates']>): string | null {
-    if (run.notBefore !== null && run.notBefore > now) return run.waitingReason;
+  private dispatchOne(runId: string, pass: DispatchPass): void {
+    const run = this.active.get(runId);
+    if (!run || run.status !== 'queued') return;
+    const outcome = this.placeOne(run, pass);
+    if (outcome.kind === 'placed') pass.free -= 1;
+    else if (outcome.kind === 'waiting' && outcome.reason !== run.waitingReason) this.put({ ...run, waitingReason: outcome.reason });
+  }
+
+  /** Tries to place one run on an agent. */
+  private placeOne(run: Run, pass: DispatchPass): PlaceOutcome {
+    if (run.notBefore !== null && run.notBefore > pass.now) return { kind: 'waiting', reason: run.waitingReason };
     const task = this.store.state.tasks.find((entry) => entry.id === run.taskId);
     if (!task) {
-      this.finish(run, { ...endedByHub('failed', 'its task was deleted'), at: now });
-      return null;
+      this.finish(run, { ...endedByHub('failed', 'its task was deleted'), at: pass.now });
+      return { kind: 'ended' };
     }
     const job = run.jobId ? this.store.state.jobs.find((entry) => entry.id === run.jobId) : undefined;
     const limit = job ? (job.overlap === 'parallel' ? job.maxParallel : 1) : Infinity;
-    const busy = run.jobId ? (busyByJob.get(run.jobId) ?? 0) : 0;
-    if (busy >= limit) return `waiting for ${limit === 1 ? 'the previous run' : `one of ${limit} running runs`} of this job to finish`;
+    const busy = run.jobId ? this.queue.busy(run.jobId) : 0;
+    if (busy >= limit) return { kind: 'waiting', reason: `waiting for ${limit === 1 ? 'the previous run' : `one of ${limit} running runs`} of this job to finish` };
 
-    const placement = pickAgent(candidates, { tags: job?.tags ?? run.tags, avoid: run.previousAgentIds });
-    if (placement.agentId === null) return placement.waitingReason;
+    // Candidates only get busier during a pass, so tags no agent could take stay unplaceable until it ends.
+    const tags = job?.tags ?? run.tags;
+    const tagsKey = tags.join(',');
+    const known = pass.unplaceable.get(tagsKey);
+    if (known !== undefined) return { kind: 'waiting', reason: known };
+    const placement = pickAgent(pass.candidates, { tags, avoid: run.previousAgentIds });
+    if (placement.agentId === null) {
+      pass.unplaceable.set(tagsKey, placement.waitingReason);
+      return { kind: 'waiting', reason: placement.waitingReason };
+    }
 
-    const candidate = candidates.find((entry) => entry.id === placement.agentId);
+    const candidate = pass.candidates.find((entry) => entry.id === placement.agentId);
     if (candidate) {
       candidate.running += 1;
       candidate.assignedSinceReport += 1;
-      candidate.lastAssignedAt = now;
+      candidate.lastAssignedAt = pass.now;
     }
-    if (run.jobId) busyByJob.set(run.jobId, busy + 1);
-    this.startAssignment(run, task, placement.agentId, now);
-    return null;
+    return this.startAssignment(run, task, placement.agentId, pass.now) ? { kind: 'placed' } : { kind: 'waiting', reason: run.waitingReason };
   }
 
-  private startAssignment(run: Run, task: Task, agentId: string, now: number): void {
+  /** Assigns the run and sends it to the agent; false when the run cannot be assigned from its state. */
+  private startAssignment(run: Run, task: Task, agentId: string, now: number): boolean {
     const assigned = assign({ ...run, taskVersion: task.version }, agentId);
-    if (!assigned) return;
+    if (!assigned) return false;
     this.put(assigned);
     this.fleet.noteAssigned(agentId, run.id, now);
     this.assignedAt.set(run.id, now);
@@ -374,6 +461,7 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
       (reply) => this.onAssignReply(run.id, run.attempt, agentId, reply),
       (error: unknown) => this.log.error({ err: error, runId: run.id, agentId }, 'assignment failed'),
     );
+    return true;
   }
 
   private onAssignReply(runId: string, attempt: number, agentId: string, reply: AssignReply | null): void {
@@ -381,17 +469,9 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
     if (!run || run.attempt !== attempt || run.agentId !== agentId || run.status !== 'assigned') return;
     // No reply: the agent went offline (its grace period runs) or is slow (checkAssigned requeues it).
     if (reply === null || reply.accepted || reply.reason === 'duplicate') return;
+    if (reply.reason === 'draining') this.fleet.noteRefusal(agentId, 'stopping');
+    if (reply.reason === 'no_free_slot') this.fleet.noteRefusal(agentId, 'busy');
     this.requeue(run, `agent refused the run: ${reply.reason.replace(/_/g, ' ')}`);
-  }
-
-  private countBusyByJob(): Map<string, number> {
-    const busy = new Map<string, number>();
-    for (const run of this.active.values()) {
-      if (run.jobId && (run.status === 'assigned' || run.status === 'running')) {
-        busy.set(run.jobId, (busy.get(run.jobId) ?? 0) + 1);
-      }
-    }
-    return busy;
   }
 
   // -------------------------------------------------------------------------
@@ -431,8 +511,10 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
   }
 
   private put(run: Run): void {
+    const previous = this.active.get(run.id);
     if (isFinal(run.status)) this.active.delete(run.id);
     else this.active.set(run.id, run);
+    this.queue.update(run.id, previous, isFinal(run.status) ? undefined : run);
     this.dirty.delete(run.id);
     this.store.runs.put(run);
     this.emit('run', run);
@@ -440,8 +522,16 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
 
   /** Updates counters in memory; the store gets them with the next flush. */
   private markDirty(run: Run): void {
+    const previous = this.active.get(run.id);
     this.active.set(run.id, run);
+    this.queue.update(run.id, previous, run);
     this.dirty.add(run.id);
+  }
+
+  /** Writes one run's pending changes now. */
+  private putDirty(runId: string): void {
+    const run = this.active.get(runId);
+    if (run && this.dirty.has(runId)) this.put(run);
   }
 
   private flushDirtySoon(): void {
@@ -467,7 +557,8 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
   }
 
   private noteStale(agentId: string, event: RunEvent, run: Run | undefined): void {
-    this.log.debug({ agentId, runId: event.runId, attempt: event.attempt, seq: event.seq, type: event.type, status: run?.status }, 'stale run event dropped');
+    const fields = { agentId, runId: event.runId, attempt: event.attempt, seq: event.seq, type: event.type, status: run?.status, currentAttempt: run?.attempt };
+    this.warnings.warn(`stale:${event.runId}:${event.attempt}`, fields, 'event for a run that is final or moved to another attempt, ignored');
   }
 }
 

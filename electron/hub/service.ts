@@ -5,8 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z, type ZodType } from 'zod';
-import { jsonObject } from 'farmboy-agent/protocol';
+import { LIMITS, exceedsDepth, jsonObject } from 'farmboy-agent/protocol';
 import { compileTask } from './compile.js';
+import { SecretBox } from './secrets.js';
 import { HubError, invalid, notFound } from './errors.js';
 import type { Fleet } from './fleet.js';
 import type { AgentGateway } from './agent-gateway.js';
@@ -26,6 +27,12 @@ import {
 import type { RunManager } from './runs.js';
 import { checkSchedule, type Scheduler } from './scheduler/index.js';
 import type { Store } from './store/index.js';
+import type { Settings } from './store/schema.js';
+import { addEnrollmentToken, joinCommand, revokeEnrollmentToken, tokenCreateSchema, tokenView, type EnrollmentTokenView } from './enrollment.js';
+import { copyName, exportJobs, jobDocumentSchema, resolveImport, type JobDocument } from './job-transfer.js';
+import { settingsPatchSchema } from './settings.js';
+import { listTemplates, type TaskTemplate } from './templates.js';
+import type { Logger } from './logger.js';
 
 export interface ServiceDeps {
   store: Store;
@@ -35,10 +42,70 @@ export interface ServiceDeps {
   gateway: AgentGateway;
   /** Called after a definition changes, so the UI can be notified. */
   onChanged(kind: 'task' | 'job' | 'agent', id: string): void;
+  /** Addresses and the enrollment token in clear, known only once the hub listens. */
+  info(): HubAddresses;
+  /** Folder of the task templates. */
+  templatesDir: string;
+  log: Logger;
+}
+
+export interface HubAddresses {
+  version: string;
+  uiUrl: string;
+  /** Address of the agent port as other machines reach it. */
+  agentJoinUrl: string;
+  /** Certificate fingerprint agents pin (`sha256:HEX`); null when the agent port is plain HTTP. */
+  fingerprint: string | null;
+  /** The default enrollment token, when the hub has it in clear. */
+  agentToken: string | null;
+}
+
+/** What the status bar and the Add agent dialog show. */
+export interface HubInfo {
+  version: string;
+  uiUrl: string;
+  agentJoinUrl: string;
+  /** Certificate fingerprint agents pin (`sha256:HEX`); null when the agent port runs without TLS. */
+  fingerprint: string | null;
+  /** Ready to paste on a worker machine; null when no token is known in clear. */
+  joinCommand: string | null;
+}
+
+/** Outcome of a certificate rotation: the new fingerprint, and how many connected agents moved their pin to it. */
+export interface CertificateRotation {
+  fingerprint: string;
+  agents: number;
+  accepted: number;
+}
+
+/** The join command for a new agent and its parts, for GET /api/agents/join. */
+export interface AgentJoin {
+  /** Null when the hub keeps no enrollment token in clear; create one to get a command. */
+  command: string | null;
+  url: string;
+  token: string | null;
+  fingerprint: string | null;
+}
+
+export interface JobOverview {
+  jobId: string;
+  /** ISO time of the next scheduled fire. */
+  nextFireAt: string | null;
+  lastRun: Pick<Run, 'id' | 'status' | 'queuedAt' | 'finishedAt'> | null;
+}
+
+export interface HubSummary {
+  running: number;
+  queued: number;
+  agentsOnline: number;
+  agentsTotal: number;
 }
 
 /** Parses an input with a schema, turning the first issue into a 400 naming the field. */
 export function parseInput<T>(schema: ZodType<T>, input: unknown): T {
+  // Checked first: zod and the store's JSON writer recurse, and a deep enough value overflows their stack.
+  const maxDepth = LIMITS.maxJsonDepth + 2;
+  if (exceedsDepth(input, maxDepth)) throw invalid('body', `nested deeper than ${maxDepth} levels`);
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
@@ -52,6 +119,10 @@ const previewSchema = z.object({
   count: z.number().int().min(1).max(100).default(5),
 });
 
+const idListSchema = z.array(z.string().min(1).max(128)).min(1, 'must name at least one job').max(5_000);
+const bulkUpdateSchema = z.object({ ids: idListSchema, patch: jobPatchSchema });
+const exportSchema = z.object({ ids: idListSchema.optional() });
+
 const adHocRunSchema = z.object({
   config: jsonObject.default({}),
   tags: z.array(z.string().min(1).max(64)).max(32).default([]),
@@ -59,6 +130,11 @@ const adHocRunSchema = z.object({
 
 export class HubService {
   constructor(private readonly deps: ServiceDeps) {}
+
+  /** Seals secret environment values of jobs before they are stored. */
+  private get secrets(): SecretBox {
+    return SecretBox.forDataDir(this.deps.store.dataDir);
+  }
 
   // -------------------------------------------------------------------------
   // Agents
@@ -173,7 +249,7 @@ export class HubService {
     const input = parseInput(jobInputSchema, body);
     this.checkJob(input);
     const now = Date.now();
-    const job: Job = { id: randomUUID(), ...input, createdAt: now, updatedAt: now };
+    const job: Job = this.secrets.sealJob({ id: randomUUID(), ...input, createdAt: now, updatedAt: now });
     this.deps.store.state.jobs.push(job);
     this.deps.store.save();
     this.deps.scheduler.upsert(job);
@@ -184,7 +260,7 @@ export class HubService {
   updateJob(id: string, body: unknown): Job {
     const job = this.getJob(id);
     const patch = parseInput(jobPatchSchema, body);
-    const updated: Job = { ...job, ...definedOnly(patch), updatedAt: Date.now() };
+    const updated: Job = this.secrets.sealJob({ ...job, ...definedOnly(patch), updatedAt: Date.now() });
     this.checkJob(updated);
     this.replace(this.deps.store.state.jobs, updated);
     this.deps.store.save();
@@ -214,6 +290,69 @@ export class HubService {
       const check = checkSchedule(job.schedule, { count: 1 });
       if (!check.ok) throw invalid('schedule.cron', check.reason);
     }
+  }
+
+  /** For each job, its next fire time (null when manual, disabled or never firing) and its newest run. */
+  jobsOverview(): JobOverview[] {
+    const now = new Date();
+    return this.listJobs().map((job) => {
+      const check = job.enabled && job.schedule ? checkSchedule(job.schedule, { count: 1, from: now }) : null;
+      const latest = this.deps.store.runs.latestForJob(job.id);
+      const lastRun = latest ? { id: latest.id, status: latest.status, queuedAt: latest.queuedAt, finishedAt: latest.finishedAt } : null;
+      return { jobId: job.id, nextFireAt: check?.ok ? (check.next[0]?.toISOString() ?? null) : null, lastRun };
+    });
+  }
+
+  /** Copies a job under a new name. The copy starts disabled, so it never fires twice alongside the original before it is edited. */
+  duplicateJob(id: string): Job {
+    const { id: _id, createdAt: _created, updatedAt: _updated, ...input } = this.getJob(id);
+    return this.createJob({ ...input, name: copyName(input.name), enabled: false });
+  }
+
+  /** Applies one patch to several jobs. Every job is checked first, so either all change or none does. */
+  updateJobs(body: unknown): Job[] {
+    const { ids, patch } = parseInput(bulkUpdateSchema, body);
+    const changes = definedOnly(patch);
+    const now = Date.now();
+    const updated = ids.map((id, index) => {
+      const job: Job = this.secrets.sealJob({ ...this.findJob(id, `ids.${index}`), ...changes, updatedAt: now });
+      this.checkJob(job);
+      return job;
+    });
+    for (const job of updated) {
+      this.replace(this.deps.store.state.jobs, job);
+      this.deps.scheduler.upsert(job);
+      this.deps.onChanged('job', job.id);
+    }
+    this.deps.store.save();
+    this.deps.runs.dispatchSoon();
+    return updated;
+  }
+
+  exportJobs(body: unknown): JobDocument {
+    const { ids } = parseInput(exportSchema, body ?? {});
+    const jobs = ids ? ids.map((id, index) => this.findJob(id, `ids.${index}`)) : this.listJobs();
+    return exportJobs(jobs, this.listTasks(), new Date());
+  }
+
+  /** Creates the jobs of an exported document as new jobs; checks all of them before creating any. */
+  importJobs(body: unknown): Job[] {
+    const inputs = resolveImport(parseInput(jobDocumentSchema, body), this.listTasks());
+    inputs.forEach((input, index) => {
+      try {
+        this.checkJob(input);
+      } catch (error) {
+        if (error instanceof HubError && error.field) throw invalid(`jobs.${index}.${error.field}`, error.message.replace(`${error.field}: `, ''));
+        throw error;
+      }
+    });
+    return inputs.map((input) => this.createJob(input));
+  }
+
+  private findJob(id: string, field: string): Job {
+    const job = this.deps.store.state.jobs.find((entry) => entry.id === id);
+    if (!job) throw invalid(field, `no job with id ${id}`);
+    return job;
   }
 
   /** Computes the next fire times of a schedule, for previews in the job editor. */
@@ -248,6 +387,11 @@ export class HubService {
     return run;
   }
 
+  /** Runs that are not final, newest queued first. */
+  activeRuns(): Run[] {
+    return this.deps.runs.activeRuns().sort((a, b) => b.queuedAt - a.queuedAt);
+  }
+
   cancelRun(id: string): Run {
     this.getRun(id);
     return this.deps.runs.cancel(id, Date.now()) ?? this.getRun(id);
@@ -261,6 +405,71 @@ export class HubService {
   readRecords(id: string): AsyncIterable<Json> {
     this.getRun(id);
     return this.deps.store.logs.readRecords(id);
+  }
+
+  // -------------------------------------------------------------------------
+  // Hub, settings, enrollment tokens, templates
+
+  info(): HubInfo {
+    const { version, uiUrl, agentJoinUrl, fingerprint, agentToken } = this.deps.info();
+    return { version, uiUrl, agentJoinUrl, fingerprint, joinCommand: agentToken ? joinCommand(agentJoinUrl, agentToken, fingerprint) : null };
+  }
+
+  /** Replaces the agent port's certificate; connected agents move their pin first (see AgentGateway.rotateCertificate). */
+  rotateCertificate(): Promise<CertificateRotation> {
+    return this.deps.gateway.rotateCertificate();
+  }
+
+  agentJoin(): AgentJoin {
+    const { agentJoinUrl, fingerprint, agentToken } = this.deps.info();
+    const command = agentToken ? joinCommand(agentJoinUrl, agentToken, fingerprint) : null;
+    return { command, url: agentJoinUrl, token: agentToken, fingerprint };
+  }
+
+  summary(): HubSummary {
+    let running = 0;
+    let queued = 0;
+    for (const run of this.deps.runs.activeRuns()) {
+      if (run.status === 'queued') queued += 1;
+      else running += 1;
+    }
+    const agents = this.deps.fleet.views();
+    return { running, queued, agentsOnline: agents.filter((agent) => agent.status !== 'offline').length, agentsTotal: agents.length };
+  }
+
+  getSettings(): Settings {
+    return this.deps.store.state.settings;
+  }
+
+  updateSettings(body: unknown): Settings {
+    const patch = parseInput(settingsPatchSchema, body);
+    const settings = { ...this.deps.store.state.settings, ...definedOnly(patch) };
+    this.deps.store.state.settings = settings;
+    this.deps.store.save();
+    return settings;
+  }
+
+  listEnrollmentTokens(): EnrollmentTokenView[] {
+    return this.deps.store.state.enrollmentTokens.map(tokenView);
+  }
+
+  /** Creates an enrollment token; the reply is the only place its clear text ever appears. */
+  createEnrollmentToken(body: unknown): { token: string; enrollmentToken: EnrollmentTokenView; joinCommand: string } {
+    const { name, ...limits } = parseInput(tokenCreateSchema, body);
+    const { token, entry } = addEnrollmentToken(this.deps.store.state.enrollmentTokens, name, Date.now(), limits);
+    this.deps.store.save();
+    const { agentJoinUrl, fingerprint } = this.deps.info();
+    return { token, enrollmentToken: tokenView(entry), joinCommand: joinCommand(agentJoinUrl, token, fingerprint) };
+  }
+
+  revokeEnrollmentToken(id: string): EnrollmentTokenView {
+    const entry = revokeEnrollmentToken(this.deps.store.state.enrollmentTokens, id, Date.now());
+    this.deps.store.save();
+    return tokenView(entry);
+  }
+
+  listTemplates(): Promise<TaskTemplate[]> {
+    return listTemplates(this.deps.templatesDir, this.deps.log);
   }
 
   private replace<T extends { id: string }>(list: T[], item: T): void {

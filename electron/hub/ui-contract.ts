@@ -6,6 +6,14 @@
  */
 import type { AgentView, Job, Run, StoredLogLine, Task } from './model.js';
 import type { Json } from 'farmboy-agent/protocol';
+import type { EnrollmentTokenView } from './enrollment.js';
+import type { JobDocument } from './job-transfer.js';
+import type { AgentJoin, CertificateRotation, HubInfo, HubSummary, JobOverview } from './service.js';
+import type { ApiKeyScope, ApiKeyView } from './admin-access.js';
+import type { Settings } from './store/schema.js';
+import type { TaskTemplate } from './templates.js';
+
+export type { AgentJoin, ApiKeyScope, CertificateRotation, ApiKeyView, EnrollmentTokenView, HubInfo, HubSummary, JobDocument, JobOverview, Settings, TaskTemplate };
 
 export const UI_NAMESPACE = '/ui';
 
@@ -13,6 +21,10 @@ export interface UiMethods {
   'agents.list': { params: void; result: AgentView[] };
   'agents.drain': { params: { id: string; draining: boolean }; result: AgentView };
   'agents.forget': { params: { id: string }; result: null };
+  /** The join command for a new agent, with the hub's certificate fingerprint. */
+  'agents.join': { params: void; result: AgentJoin };
+  /** New key and certificate for the agent port; connected agents follow without joining again. */
+  'hub.rotateCertificate': { params: void; result: CertificateRotation };
   'tasks.list': { params: void; result: Task[] };
   'tasks.get': { params: { id: string }; result: Task };
   'tasks.create': { params: unknown; result: Task };
@@ -32,6 +44,29 @@ export interface UiMethods {
   /** The stored log so far, then live `log` pushes for that run until `runs.unwatch`. */
   'runs.watch': { params: { id: string }; result: { lines: StoredLogLine[]; records: Json[] } };
   'runs.unwatch': { params: { id: string }; result: null };
+  /** Live `log` pushes of every run until `logs.unfollow`; returns the runs not final yet. */
+  'logs.follow': { params: void; result: Run[] };
+  'logs.unfollow': { params: void; result: null };
+  'jobs.overview': { params: void; result: JobOverview[] };
+  'jobs.duplicate': { params: { id: string }; result: Job };
+  /** Applies the fields `patch` names to every job in `ids`: all or none. */
+  'jobs.bulkUpdate': { params: { ids: string[]; patch: unknown }; result: Job[] };
+  /** All jobs, or those in `ids`, as a document `jobs.import` reads. */
+  'jobs.export': { params: { ids?: string[] }; result: JobDocument };
+  'jobs.import': { params: unknown; result: Job[] };
+  'hub.info': { params: void; result: HubInfo };
+  'hub.summary': { params: void; result: HubSummary };
+  'settings.get': { params: void; result: Settings };
+  'settings.update': { params: unknown; result: Settings };
+  'tokens.list': { params: void; result: EnrollmentTokenView[] };
+  /** The token's clear text appears in this reply only. */
+  'tokens.create': { params: { name: string; expiresAt?: number | null; maxUses?: number | null }; result: { token: string; enrollmentToken: EnrollmentTokenView; joinCommand: string } };
+  'tokens.revoke': { params: { id: string }; result: EnrollmentTokenView };
+  'keys.list': { params: void; result: ApiKeyView[] };
+  /** The key's clear text appears in this reply only. */
+  'keys.create': { params: { name: string; scope: ApiKeyScope }; result: { key: string; apiKey: ApiKeyView } };
+  'keys.revoke': { params: { id: string }; result: ApiKeyView };
+  'templates.list': { params: void; result: TaskTemplate[] };
 }
 
 export type UiMethod = keyof UiMethods;

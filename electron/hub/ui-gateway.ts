@@ -7,10 +7,11 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
+import { apiKeyCreateSchema, type AdminAccess } from './admin-access.js';
 import { HubError } from './errors.js';
 import { RateLimitedLog, type Logger } from './logger.js';
 import type { AgentView, Json, Run, StoredLogLine } from './model.js';
-import type { HubService } from './service.js';
+import { parseInput, type HubService } from './service.js';
 import { UI_NAMESPACE, type UiChanges, type UiClientEvents, type UiMethod, type UiReply, type UiServerEvents } from './ui-contract.js';
 
 type UiSocket = Socket<UiClientEvents, UiServerEvents>;
@@ -20,14 +21,19 @@ const PUSH_WINDOW_MS = 100;
 /** Lines sent to a new watcher from the stored log; older ones are read through the HTTP API. */
 const WATCH_BACKLOG_LINES = 5_000;
 
-const requestSchema = z.object({ method: z.string().min(1).max(64), params: z.unknown() });
+/** Room of the clients that follow the log lines of every run. */
+const FOLLOW_ROOM = 'logs:all';
+
+// `params` may be absent: JSON drops an undefined value, and methods such as agents.list take none.
+const requestSchema = z.object({ method: z.string().min(1).max(64), params: z.unknown().optional() });
 const idParams = z.object({ id: z.string().min(1).max(128) });
 
 export interface UiGatewayOptions {
   httpServer: HttpServer;
   service: HubService;
   log: Logger;
-  isAdminToken(token: string): boolean;
+  /** Checks the admin token and the failure limit per address. */
+  access: AdminAccess;
 }
 
 export class UiGateway {
@@ -44,9 +50,11 @@ export class UiGateway {
     const namespace = this.io.of(UI_NAMESPACE);
     namespace.use((socket, next) => {
       const token: unknown = socket.handshake.auth?.token;
-      if (typeof token === 'string' && options.isAdminToken(token)) return next();
-      this.invalid.warn(`ui-token:${socket.handshake.address}`, { address: socket.handshake.address }, 'UI connection rejected: missing or wrong token');
-      return next(Object.assign(new Error('unauthorized'), { data: { code: 'unauthorized', message: 'The admin token is missing or wrong.' } }));
+      const verdict = options.access.authenticate(typeof token === 'string' ? token : '', socket.handshake.address, 'admin');
+      if (verdict.ok) return next();
+      const { code, message } = verdict.error;
+      const data = { code, message: code === 'unauthorized' ? 'The admin token is missing or wrong.' : message, retryAfterSec: verdict.retryAfterSec };
+      return next(Object.assign(new Error(code), { data }));
     });
     namespace.on('connection', (socket) => {
       socket.on('request', (payload, ack) => void this.onRequest(socket, payload, ack));
@@ -82,6 +90,8 @@ export class UiGateway {
       case 'agents.list': return service.listAgents();
       case 'agents.drain': return service.setDraining(id(), field('draining') === true);
       case 'agents.forget': return service.forgetAgent(id());
+      case 'agents.join': return service.agentJoin();
+      case 'hub.rotateCertificate': return service.rotateCertificate();
       case 'tasks.list': return service.listTasks();
       case 'tasks.get': return service.getTask(id());
       case 'tasks.create': return service.createTask(params);
@@ -100,6 +110,24 @@ export class UiGateway {
       case 'runs.cancel': return service.cancelRun(id());
       case 'runs.watch': return this.watch(socket, id());
       case 'runs.unwatch': return void socket.leave(`run:${id()}`);
+      case 'logs.follow': return this.follow(socket);
+      case 'logs.unfollow': return void socket.leave(FOLLOW_ROOM);
+      case 'jobs.overview': return service.jobsOverview();
+      case 'jobs.duplicate': return service.duplicateJob(id());
+      case 'jobs.bulkUpdate': return service.updateJobs(params);
+      case 'jobs.export': return service.exportJobs(params);
+      case 'jobs.import': return service.importJobs(params);
+      case 'hub.info': return service.info();
+      case 'hub.summary': return service.summary();
+      case 'settings.get': return service.getSettings();
+      case 'settings.update': return service.updateSettings(params);
+      case 'tokens.list': return service.listEnrollmentTokens();
+      case 'tokens.create': return service.createEnrollmentToken(params);
+      case 'tokens.revoke': return service.revokeEnrollmentToken(id());
+      case 'keys.list': return this.options.access.listKeys();
+      case 'keys.create': return this.options.access.createKey(parseInput(apiKeyCreateSchema, params));
+      case 'keys.revoke': return this.options.access.revokeKey(id());
+      case 'templates.list': return service.listTemplates();
       default: throw new HubError('invalid', `method: unknown method ${String(method)}`, 'method');
     }
   }
@@ -116,6 +144,11 @@ export class UiGateway {
     this.flush();
     await socket.join(`run:${runId}`);
     return { lines, records };
+  }
+
+  private async follow(socket: UiSocket): Promise<Run[]> {
+    await socket.join(FOLLOW_ROOM);
+    return this.options.service.activeRuns();
   }
 
   // -------------------------------------------------------------------------
@@ -153,7 +186,8 @@ export class UiGateway {
   }
 
   private hasWatchers(runId: string): boolean {
-    return (this.io.of(UI_NAMESPACE).adapter.rooms.get(`run:${runId}`)?.size ?? 0) > 0;
+    const rooms = this.io.of(UI_NAMESPACE).adapter.rooms;
+    return (rooms.get(`run:${runId}`)?.size ?? 0) + (rooms.get(FOLLOW_ROOM)?.size ?? 0) > 0;
   }
 
   private flushSoon(): void {
@@ -165,12 +199,14 @@ export class UiGateway {
     this.flushTimer = null;
     const namespace = this.io.of(UI_NAMESPACE);
     const { runs, agents, jobs, tasks } = this.pending;
-    if (runs.size + agents.size + jobs.size + tasks.size > 0) {
+    // socket.io serializes a broadcast even for an empty namespace; with no window open there is no one to tell.
+    if (runs.size + agents.size + jobs.size + tasks.size > 0 && namespace.sockets.size > 0) {
       const changes: UiChanges = { runs: [...runs.values()], agents: [...agents.values()], jobs: [...jobs], tasks: [...tasks] };
       namespace.emit('changes', changes);
     }
     this.pending = emptyPending();
-    for (const [runId, lines] of this.pendingLogs) namespace.to(`run:${runId}`).emit('log', { runId, lines });
+    // A socket in both rooms gets each push once.
+    for (const [runId, lines] of this.pendingLogs) namespace.to([`run:${runId}`, FOLLOW_ROOM]).emit('log', { runId, lines });
     this.pendingLogs.clear();
     for (const [runId, records] of this.pendingRecords) namespace.to(`run:${runId}`).emit('records', { runId, records });
     this.pendingRecords.clear();

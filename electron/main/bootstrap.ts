@@ -21,14 +21,31 @@ export interface BootstrapRequest {
 const senderUrlSchema = z.url({ protocol: /^https?$/ });
 const argsSchema = z.tuple([]);
 
+/** Returns why a frame may not use the bridge, or null when it is the top frame of a page from `appOrigin`. */
+export function senderRejection(request: BootstrapRequest, appOrigin: string): Exclude<BootstrapRejection, 'invalid-arguments'> | null {
+  if (request.senderUrl === null) return 'missing-sender';
+  if (!request.isMainFrame) return 'not-main-frame';
+  const senderUrl = senderUrlSchema.safeParse(request.senderUrl);
+  if (!senderUrl.success || new URL(senderUrl.data).origin !== appOrigin) return 'foreign-origin';
+  return null;
+}
+
 /** Grants the bridge only to the top frame of a page served from `appOrigin`. */
 export function resolveBootstrapRequest(request: BootstrapRequest, appOrigin: string, bridge: FarmboyBridge): BootstrapDecision {
-  if (request.senderUrl === null) return { ok: false, reason: 'missing-sender' };
-  if (!request.isMainFrame) return { ok: false, reason: 'not-main-frame' };
-
-  const senderUrl = senderUrlSchema.safeParse(request.senderUrl);
-  if (!senderUrl.success || new URL(senderUrl.data).origin !== appOrigin) return { ok: false, reason: 'foreign-origin' };
+  const rejection = senderRejection(request, appOrigin);
+  if (rejection) return { ok: false, reason: rejection };
   if (!argsSchema.safeParse(request.args).success) return { ok: false, reason: 'invalid-arguments' };
 
   return { ok: true, bridge };
+}
+
+const loginItemArgsSchema = z.tuple([z.boolean()]);
+
+/** Checks a request to turn start at login on or off: the same sender rule, and one boolean. */
+export function resolveLoginItemRequest(request: BootstrapRequest, appOrigin: string): { ok: true; enabled: boolean } | { ok: false; reason: BootstrapRejection } {
+  const rejection = senderRejection(request, appOrigin);
+  if (rejection) return { ok: false, reason: rejection };
+  const args = loginItemArgsSchema.safeParse(request.args);
+  if (!args.success) return { ok: false, reason: 'invalid-arguments' };
+  return { ok: true, enabled: args.data[0] };
 }

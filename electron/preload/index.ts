@@ -3,12 +3,18 @@
  * `contextBridge` and `ipcRenderer`, and it is bundled as one CommonJS file.
  */
 import { contextBridge, ipcRenderer } from 'electron';
-import { BOOTSTRAP_CHANNEL, isFarmboyBridge } from './bridge.js';
+import { BOOTSTRAP_CHANNEL, LOGIN_ITEM_CHANNEL, isFarmboyBridge, type FarmboyWindowApi } from './bridge.js';
 
 // Synchronous so the values exist before any page script runs. The main
 // process replies null to a frame that is not the hub's own page.
 const reply: unknown = ipcRenderer.sendSync(BOOTSTRAP_CHANNEL);
 
 if (isFarmboyBridge(reply)) {
-  contextBridge.exposeInMainWorld('farmboy', Object.freeze({ hubUrl: reply.hubUrl, adminToken: reply.adminToken }));
+  const api: FarmboyWindowApi = {
+    hubUrl: reply.hubUrl,
+    adminToken: reply.adminToken,
+    openAtLogin: reply.openAtLogin === true,
+    setOpenAtLogin: async (enabled: boolean) => (await ipcRenderer.invoke(LOGIN_ITEM_CHANNEL, enabled)) === true,
+  };
+  contextBridge.exposeInMainWorld('farmboy', Object.freeze(api));
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { resolveBootstrapRequest, type BootstrapRequest } from '../../electron/main/bootstrap.js';
+import { resolveBootstrapRequest, resolveLoginItemRequest, type BootstrapRequest } from '../../electron/main/bootstrap.js';
 import { isFarmboyBridge } from '../../electron/preload/bridge.js';
 
 const APP_ORIGIN = 'http://127.0.0.1:7421';
@@ -33,6 +33,25 @@ describe('resolveBootstrapRequest', () => {
     const decision = resolveBootstrapRequest(input, APP_ORIGIN, BRIDGE);
 
     expect(decision).toEqual({ ok: false, reason });
+  });
+});
+
+describe('resolveLoginItemRequest', () => {
+  test.each([
+    ['on', [true], { ok: true, enabled: true }],
+    ['off', [false], { ok: true, enabled: false }],
+    ['no argument', [], { ok: false, reason: 'invalid-arguments' }],
+    ['a string', ['true'], { ok: false, reason: 'invalid-arguments' }],
+    ['two arguments', [true, true], { ok: false, reason: 'invalid-arguments' }],
+  ])('decides %s', (_name, args, expected) => {
+    expect(resolveLoginItemRequest(request({ args }), APP_ORIGIN)).toEqual(expected);
+  });
+
+  test.each([
+    ['a subframe', request({ isMainFrame: false, args: [true] }), 'not-main-frame'],
+    ['a remote page', request({ senderUrl: 'https://example.com/', args: [true] }), 'foreign-origin'],
+  ])('rejects %s', (_name, input, reason) => {
+    expect(resolveLoginItemRequest(input, APP_ORIGIN)).toEqual({ ok: false, reason });
   });
 });
 

@@ -75,7 +75,12 @@ export interface AgentOptions {
   name?: string;
   tags?: string[];
   slots?: number;
-  token?: string;
+  /** Enrollment token; null starts the agent without --token, with the credential it stored. */
+  token?: string | null;
+  /** Fingerprint to pin instead of the hub's own; null starts the agent without --fingerprint. */
+  fingerprint?: string | null;
+  /** Whether to pass --insecure; by default exactly when the hub runs without TLS. */
+  insecure?: boolean;
   dataDir?: string;
   extraArgs?: string[];
   env?: Record<string, string>;
@@ -85,10 +90,14 @@ export interface AgentOptions {
 /** Starts a real agent process against the hub. */
 export async function startAgent(hub: Hub, options: AgentOptions = {}): Promise<TestAgent> {
   const dataDir = options.dataDir ?? (await tempDir('agent'));
+  const fingerprint = options.fingerprint === undefined ? hub.fingerprint : options.fingerprint;
   const args = [
     AGENT_BIN,
     '--hub', options.hubUrl ?? hub.agentUrl,
-    '--token', options.token ?? hub.agentToken ?? '',
+    ...(options.token === null ? [] : ['--token', options.token ?? hub.agentToken ?? '']),
+    // The agent pins the hub's certificate from the join command; a hub started with `insecure` needs the flag on both sides.
+    ...((options.insecure ?? hub.fingerprint === null) ? ['--insecure'] : []),
+    ...(fingerprint ? ['--fingerprint', fingerprint] : []),
     '--name', options.name ?? 'agent',
     '--data-dir', dataDir,
     '--slots', String(options.slots ?? 4),
@@ -132,6 +141,15 @@ export async function startAgents(hub: TestHub, list: AgentOptions[]): Promise<T
     throw new Error(`${(error as Error).message}\n${outputs}`);
   }
   return agents;
+}
+
+/**
+ * Socket.io client options for a hand-made agent connection to the hub's
+ * agent port. Such test clients skip the certificate check; the real agent
+ * pins the fingerprint instead.
+ */
+export function rawAgentOptions(hub: Hub) {
+  return { transports: ['websocket'], reconnection: false, ...(hub.fingerprint === null ? {} : { rejectUnauthorized: false }) };
 }
 
 type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;

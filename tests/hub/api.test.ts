@@ -18,6 +18,15 @@ describe('HTTP API', () => {
     expect(((await wrong.json()) as ErrorBody).error.message).toContain('not valid');
   });
 
+  it.each(['/%61pi/tasks', '/%61%70%69/agents', '/api/%74asks', '//api/tasks'])('requires the token on encoded path %s', async (path) => {
+    const hub = await startTestHub();
+
+    const response = await fetch(`${hub.uiUrl}${path}`);
+
+    expect([401, 404]).toContain(response.status);
+    expect(await response.text()).not.toContain('"runtime"');
+  });
+
   it('returns 404 for unknown ids and routes', async () => {
     const hub = await startTestHub();
 
@@ -41,6 +50,19 @@ describe('HTTP API', () => {
     expect(response.status).toBe(400);
     expect(response.body.error.field).toBe(field);
     expect(response.body.error.message).toMatch(new RegExp(`^${field}: `));
+  });
+
+  it('rejects deeply nested config', async () => {
+    const hub = await startTestHub();
+    let deep: unknown = 1;
+    for (let i = 0; i < 3000; i += 1) deep = [deep];
+
+    const response = await hub.api<ErrorBody>('POST', '/api/tasks', { name: 'deep', runtime: 'shell', source: 'true', defaultConfig: { deep } });
+    const listed = await hub.api<unknown[]>('GET', '/api/tasks');
+
+    expect(response.status).toBe(400);
+    expect(response.body.error.message).toContain('nested deeper');
+    expect(listed.body).toEqual([]);
   });
 
   it('rejects malformed JSON with 400', async () => {

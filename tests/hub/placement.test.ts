@@ -81,6 +81,7 @@ describe('pickAgent', () => {
     ['every agent offline', [agent('a', { online: false })], [], 'offline'],
     ['missing tags', [agent('a', { tags: ['cpu'] })], ['gpu'], 'with tags gpu: no online agent carries them'],
     ['every agent draining', [agent('a', { draining: true })], [], 'draining'],
+    ['the tagged agent draining', [agent('a', { tags: ['gpu'], draining: true }), agent('b')], ['gpu'], 'with tags gpu: every online agent that could take it is draining'],
     ['no free slot', [agent('a', { slots: 1, running: 1 })], [], '1 with no free slot'],
     ['over maximum load', [agent('a', { maxLoad: 0.5, load: 0.7 })], [], 'above their maximum load'],
   ])('explains the wait: %s', (_name, fleet, tags, expected) => {

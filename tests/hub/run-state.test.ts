@@ -74,6 +74,37 @@ describe('run state transitions', () => {
     expect(requeued?.waitingReason).toBe('no free slot');
   });
 
+  it('clears the offline mark when requeued', () => {
+    const assigned = assign(queuedRun(), 'a');
+    if (!assigned) throw new Error('not assigned');
+
+    const requeued = unassign({ ...assigned, agentOfflineSince: 1500 }, 'agent went away');
+    const reassigned = requeued ? assign({ ...requeued, agentOfflineSince: 1500 }, 'b') : null;
+
+    expect(requeued?.agentOfflineSince).toBeNull();
+    expect(reassigned?.agentOfflineSince).toBeNull();
+  });
+
+  it('starts a retry without the old outcome', () => {
+    const retried = finishAttempt(runningOn('a', 1), outcome('failed'));
+    const reassigned = retried ? assign(retried, 'b') : null;
+
+    expect(reassigned?.error).toBeNull();
+    expect(reassigned?.exitCode).toBeNull();
+  });
+
+  it('lists each earlier agent once', () => {
+    let run = runningOn('a', 5);
+    for (let i = 0; i < 3; i += 1) {
+      const retried = finishAttempt(run, outcome('failed'));
+      const again = retried ? markStarted(assign(retried, 'a') as Run, 3000) : null;
+      if (!again) throw new Error('not restarted');
+      run = again;
+    }
+
+    expect(run.previousAgentIds).toEqual(['a']);
+  });
+
   it('cancels only queued runs directly', () => {
     expect(cancelQueued(queuedRun(), 3000)?.status).toBe('cancelled');
     expect(cancelQueued(runningOn('a'), 3000)).toBeNull();

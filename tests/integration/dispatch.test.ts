@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { io } from 'socket.io-client';
 import { AGENT_NAMESPACE, PROTOCOL_VERSION } from 'farmboy-agent/protocol';
 import type { Run } from '../../electron/hub/model.js';
-import { cleanup, createJob, createShellTask, startAgent, startAgents, startTestHub, waitFor, type TestHub } from '../helpers/fleet.js';
+import { cleanup, createJob, createShellTask, startAgent, startAgents, startTestHub, rawAgentOptions, waitFor, type TestHub } from '../helpers/fleet.js';
 
 afterEach(cleanup);
 
@@ -73,8 +73,7 @@ describe('dispatch over a real fleet', () => {
     // A second agent speaking the real protocol that reports a machine far busier than any real one here.
     const busy = io(`${hub.agentUrl}${AGENT_NAMESPACE}`, {
       auth: { protocolVersion: PROTOCOL_VERSION, agentId: 'busy-agent', name: 'busy', version: '0.0.0', token: hub.agentToken },
-      transports: ['websocket'],
-      reconnection: false,
+      ...rawAgentOptions(hub),
     });
     const received: string[] = [];
     busy.on('assign', (assignment: { runId: string }, ack: (reply: unknown) => void) => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import { AGENT_NAMESPACE, PROTOCOL_VERSION } from 'farmboy-agent/protocol';
-import { cleanup, createShellTask, startAgent, startAgents, startTestHub, waitFor, type TestHub } from '../helpers/fleet.js';
+import { cleanup, createShellTask, startAgent, startAgents, startTestHub, rawAgentOptions, waitFor, type TestHub } from '../helpers/fleet.js';
 
 afterEach(cleanup);
 
@@ -11,7 +11,7 @@ afterEach(() => {
 });
 
 function rawAgent(hub: TestHub, auth: Record<string, unknown>): Socket {
-  const socket = io(`${hub.agentUrl}${AGENT_NAMESPACE}`, { auth, transports: ['websocket'], reconnection: false });
+  const socket = io(`${hub.agentUrl}${AGENT_NAMESPACE}`, { auth, ...rawAgentOptions(hub) });
   sockets.push(socket);
   return socket;
 }

@@ -33,7 +33,7 @@ describe('farmboy-hub command', () => {
     const health = await fetch(`${uiUrl}/api/health`, { headers: { authorization: 'Bearer admin-secret' } });
     hub.kill('SIGTERM');
 
-    expect(banner).toMatch(/npx farmboy-agent --hub http:\/\/\S+:\d+ --token join-secret/);
+    expect(banner).toMatch(/npx farmboy-agent --hub https:\/\/\S+:\d+ --token join-secret --fingerprint sha256:[0-9a-f]{64}/);
     expect(health.status).toBe(200);
     expect(await hub.exited).toBe(0);
     expect(hub.output()).not.toContain('"admin-secret"');
@@ -43,11 +43,20 @@ describe('farmboy-hub command', () => {
     [['--ui-port', 'http'], '--ui-port must be a port number'],
     [['--agent-port', '70000'], '--agent-port must be a port number'],
     [['--colour'], "Unknown option '--colour'"],
+    [['--log-level', 'loud'], '--log-level must be one of'],
   ])('rejects bad options %j', async (args, message) => {
     const hub = runHub(args);
 
     expect(await hub.exited).toBe(2);
     expect(hub.output()).toContain(message);
+  });
+
+  it('explains a data dir it cannot create', async () => {
+    const hub = runHub(['--data-dir', '/etc/passwd', '--agent-port', '0', '--ui-port', '0']);
+
+    expect(await hub.exited).toBe(1);
+    expect(hub.output()).toContain('cannot start');
+    expect(hub.output()).not.toMatch(/\n\s+at /);
   });
 
   it('prints help', async () => {

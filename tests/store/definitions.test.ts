@@ -223,6 +223,22 @@ describe('unusable definitions file', () => {
     expect(tasks).toEqual([task]);
   });
 
+  it('refuses a missing file with a backup', async () => {
+    const first = await openStore(dir);
+    first.state.tasks.push(task);
+    first.save();
+    await first.close();
+    await (await openStore(dir)).close();
+    const backup = await readFile(join(dir, 'farmboy.json.bak'));
+    await rm(join(dir, 'farmboy.json'));
+
+    const error = await openError();
+
+    expect(error.code).toBe('store_corrupt');
+    expect(error.message).toContain('is missing, but its backup exists');
+    expect(await readFile(join(dir, 'farmboy.json.bak'))).toEqual(backup);
+  });
+
   it('says when the backup is unusable too', async () => {
     await writeFile(join(dir, 'farmboy.json'), '{');
     await writeFile(join(dir, 'farmboy.json.bak'), Buffer.alloc(10));

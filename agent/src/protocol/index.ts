@@ -34,6 +34,11 @@ export const LIMITS = {
   maxRunLogBytes: 50 * 1024 * 1024,
   /** Task source or compiled bundle carried by an assignment. */
   maxCodeBytes: 512 * 1024,
+  /**
+   * Nesting of a config, record or result. Deeper values would overflow the
+   * stack of the recursive parsers (zod, JSON.stringify) on either side.
+   */
+  maxJsonDepth: 32,
 } as const;
 
 const id = z.string().min(1).max(128);
@@ -52,14 +57,21 @@ export const jsonObject = z.record(z.string(), jsonValue);
 // ---------------------------------------------------------------------------
 // Handshake
 
-/** Sent as socket.io `auth` on every connection attempt. */
-export const agentAuthSchema = z.object({
-  protocolVersion: z.number().int(),
-  agentId: id,
-  name: z.string().min(1).max(128),
-  version: z.string().max(64),
-  token: z.string().min(1).max(512),
-});
+/**
+ * Sent as socket.io `auth` on every connection attempt. An agent presents
+ * its credential once it has one, and the enrollment token until then; it
+ * may send both.
+ */
+export const agentAuthSchema = z
+  .object({
+    protocolVersion: z.number().int(),
+    agentId: id,
+    name: z.string().min(1).max(128),
+    version: z.string().max(64),
+    token: z.string().min(1).max(512).optional(),
+    credential: z.string().min(1).max(512).optional(),
+  })
+  .refine((auth) => auth.token !== undefined || auth.credential !== undefined, { message: 'needs a token or a credential' });
 export type AgentAuth = z.infer<typeof agentAuthSchema>;
 
 /** Why the hub refused a connection or ended one for good. */
@@ -69,12 +81,16 @@ export const refusalCodeSchema = z.enum([
   'protocol_mismatch',
   'agent_forgotten',
   'replaced',
+  'bad_credential',
+  'agent_id_in_use',
 ]);
 export type RefusalCode = z.infer<typeof refusalCodeSchema>;
 
 /**
  * Refusals after which reconnecting cannot help; the agent prints the reason
- * and exits. Any other disconnect is followed by a reconnect with backoff.
+ * and exits. Any other disconnect is followed by a reconnect with backoff:
+ * `agent_id_in_use` too, since the other connection may be a dead one the
+ * hub has not noticed yet.
  */
 export const TERMINAL_REFUSALS: ReadonlySet<RefusalCode> = new Set([
   'invalid_handshake',
@@ -82,6 +98,7 @@ export const TERMINAL_REFUSALS: ReadonlySet<RefusalCode> = new Set([
   'protocol_mismatch',
   'agent_forgotten',
   'replaced',
+  'bad_credential',
 ]);
 
 /** `data` of the socket.io connect error, and payload of `bye`. */
@@ -119,6 +136,17 @@ export type Hello = z.infer<typeof helloSchema>;
 export const runRefSchema = z.object({ runId, attempt });
 export type RunRef = z.infer<typeof runRefSchema>;
 
+export const cancelReasonSchema = z.enum(['user', 'timeout', 'stale', 'hub_lost_track']);
+export type CancelReason = z.infer<typeof cancelReasonSchema>;
+
+/**
+ * A run the hello reply asks the agent to stop. `reason` is set when the hub
+ * still tracks the run (a cancel it sent while the agent was away); without
+ * it, the hub has ended or replaced the run.
+ */
+export const helloCancelSchema = runRefSchema.extend({ reason: cancelReasonSchema.optional() });
+export type HelloCancel = z.infer<typeof helloCancelSchema>;
+
 /**
  * In `acked`, this value means the hub will apply nothing more from that run
  * attempt, so the agent drops all its events for it.
@@ -126,11 +154,13 @@ export type RunRef = z.infer<typeof runRefSchema>;
 export const ACK_ALL = Number.MAX_SAFE_INTEGER;
 
 export const helloReplySchema = z.object({
-  /** Runs the hub no longer wants; the agent stops them if they still run. */
-  cancel: z.array(runRefSchema),
+  /** Runs the hub no longer wants, or wants cancelled; the agent stops them if they still run. */
+  cancel: z.array(helloCancelSchema),
   /** Highest sequence number the hub has applied, per reported run, or ACK_ALL. */
   acked: z.record(z.string(), z.number().int().nonnegative()),
   draining: z.boolean(),
+  /** The agent's own credential, issued when it enrolled with a token; it keeps it and uses it from then on. */
+  credential: z.string().min(1).max(512).optional(),
 });
 export type HelloReply = z.infer<typeof helloReplySchema>;
 
@@ -154,8 +184,12 @@ export const logLineSchema = z.object({
 });
 export type LogLine = z.infer<typeof logLineSchema>;
 
-/** Final statuses an agent can report; `lost` is only ever set by the hub. */
-export const agentFinalStatusSchema = z.enum(['succeeded', 'failed', 'timed_out', 'cancelled']);
+/**
+ * Final statuses an agent can report. An agent reports `lost` only for a run
+ * that its previous process left unfinished (it crashed or was killed); the
+ * hub also sets it for runs whose agent stayed away past the grace period.
+ */
+export const agentFinalStatusSchema = z.enum(['succeeded', 'failed', 'timed_out', 'cancelled', 'lost']);
 export type AgentFinalStatus = z.infer<typeof agentFinalStatusSchema>;
 
 const runEventBase = { runId, attempt, seq, at: timestamp };
@@ -232,14 +266,29 @@ export const assignReplySchema = z.discriminatedUnion('accepted', [
 ]);
 export type AssignReply = z.infer<typeof assignReplySchema>;
 
-export const cancelReasonSchema = z.enum(['user', 'timeout', 'stale', 'hub_lost_track']);
-export type CancelReason = z.infer<typeof cancelReasonSchema>;
-
 export const cancelSchema = z.object({ runId, attempt, reason: cancelReasonSchema });
 export type CancelRequest = z.infer<typeof cancelSchema>;
 
 export const drainSchema = z.object({ draining: z.boolean() });
 export type DrainRequest = z.infer<typeof drainSchema>;
+
+/**
+ * The hub's next certificate, announced before the hub switches to it. The
+ * signature is made with the hub's current key over ROTATION_MESSAGE_PREFIX
+ * followed by the new fingerprint, so an agent can follow without joining
+ * again and nobody else can move its pin.
+ */
+export const rotateSchema = z.object({
+  fingerprint: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  /** Base64 signature (SHA-256, the key's own algorithm) by the key of the certificate the agent pinned. */
+  signature: z.string().min(1).max(2048),
+});
+export type RotateRequest = z.infer<typeof rotateSchema>;
+
+export const ROTATION_MESSAGE_PREFIX = 'farmboy hub certificate rotation\n';
+
+export const rotateReplySchema = z.object({ accepted: z.boolean() });
+export type RotateReply = z.infer<typeof rotateReplySchema>;
 
 // ---------------------------------------------------------------------------
 // Event maps, one per direction, typing both ends of the socket.
@@ -257,6 +306,7 @@ export interface HubToAgentEvents {
   cancel: (payload: CancelRequest) => void;
   drain: (payload: DrainRequest) => void;
   bye: (payload: Refusal) => void;
+  rotate: (payload: RotateRequest, ack: Ack<RotateReply>) => void;
 }
 
 /** Schema of every event's first argument, used by `parseMessage`. */
@@ -271,6 +321,7 @@ export const hubToAgentSchemas = {
   cancel: cancelSchema,
   drain: drainSchema,
   bye: refusalSchema,
+  rotate: rotateSchema,
 } as const satisfies Record<keyof HubToAgentEvents, z.ZodType>;
 
 /** Schemas of the ack payloads, parsed by the side that sent the request. */
@@ -278,6 +329,7 @@ export const ackSchemas = {
   hello: helloReplySchema,
   events: eventBatchAckSchema,
   assign: assignReplySchema,
+  rotate: rotateReplySchema,
 } as const;
 
 /** How long either side waits for an ack before it treats the request as failed. */
@@ -290,7 +342,27 @@ export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: strin
  * so a malformed message can be logged and dropped without crashing.
  */
 export function parseMessage<T>(schema: z.ZodType<T>, payload: unknown): ParseResult<T> {
+  // The envelope of a message adds a few levels above the JSON values it carries.
+  const maxDepth = LIMITS.maxJsonDepth + 8;
+  if (exceedsDepth(payload, maxDepth)) return { ok: false, reason: `payload is nested deeper than ${maxDepth} levels` };
   const result = schema.safeParse(payload);
   if (result.success) return { ok: true, value: result.data };
   return { ok: false, reason: z.prettifyError(result.error).slice(0, 1000) };
+}
+
+/**
+ * Tells whether a value nests arrays and objects deeper than `maxDepth`,
+ * without recursion, so that it is safe to call on hostile input before any
+ * recursive parser sees it.
+ */
+export function exceedsDepth(value: unknown, maxDepth: number = LIMITS.maxJsonDepth): boolean {
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const item = stack.pop() as { value: unknown; depth: number };
+    if (item.value === null || typeof item.value !== 'object') continue;
+    if (item.depth >= maxDepth) return true;
+    const children = Array.isArray(item.value) ? item.value : Object.values(item.value);
+    for (const child of children) if (child !== null && typeof child === 'object') stack.push({ value: child, depth: item.depth + 1 });
+  }
+  return false;
 }

@@ -8,7 +8,7 @@
  *
  * Any other line, including other `::` words, is an ordinary log line.
  */
-import { LIMITS, type Json } from '../protocol/index.js';
+import { LIMITS, exceedsDepth, type Json } from '../protocol/index.js';
 
 export type ProtocolLine =
   | { kind: 'progress'; percent: number; message: string | null }
@@ -55,7 +55,11 @@ function parseJsonArgument(kind: 'record' | 'result', argument: string, bytes: n
   }
   if (argument === '') return { kind: 'invalid', reason: `ignored ::${kind} line: JSON expected after ::${kind}` };
   try {
-    return { kind, value: JSON.parse(argument) as Json };
+    const value = JSON.parse(argument) as Json;
+    if (exceedsDepth(value)) {
+      return { kind: 'invalid', reason: `ignored ::${kind} line: its JSON is nested deeper than ${LIMITS.maxJsonDepth} levels` };
+    }
+    return { kind, value };
   } catch (error: unknown) {
     const detail = error instanceof Error ? error.message : String(error);
     return { kind: 'invalid', reason: `ignored ::${kind} line: invalid JSON (${detail.slice(0, 200)})` };

@@ -4,7 +4,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { access, mkdir, rename, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseMessage, type Json } from '../protocol/index.js';
 import { hostToAgentSchema, type AgentToHost, type HostToAgent } from '../task-host-protocol.js';
@@ -12,18 +13,14 @@ import { describeExit, type ProcessExit } from './exit-reasons.js';
 import { signalProcessTree } from './process-tree.js';
 import { runEnvironment } from './shell.js';
 import type { LaunchContext, RunStopReason, TaskProcess } from './types.js';
+import { taskHostSpawnOptions } from './warm-pool.js';
 
+/** Starts a node run in a host from the warm pool when one is ready, or in a host started for it. */
 export async function startNodeTask(context: LaunchContext): Promise<TaskProcess> {
   const modulePath = await cacheTaskModule(context.settings.dataDir, context.assignment.code, context.assignment.hash);
-  const child = spawn(process.execPath, [context.settings.taskHostPath], {
-    cwd: context.runDir,
-    env: context.baseEnv,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    serialization: 'json',
-    windowsHide: true,
-  });
-  return new NodeTaskProcess(child, context, modulePath);
+  const warm = context.settings.warmPool?.take() ?? null;
+  const child = warm ?? spawn(process.execPath, [context.settings.taskHostPath], taskHostSpawnOptions(context.runDir, context.baseEnv));
+  return new NodeTaskProcess(child, context, modulePath, warm !== null);
 }
 
 /**
@@ -33,12 +30,8 @@ export async function startNodeTask(context: LaunchContext): Promise<TaskProcess
 export async function cacheTaskModule(dataDir: string, code: string, hash: string): Promise<string> {
   const directory = path.join(dataDir, 'tasks');
   const file = path.join(directory, `${hash}.mjs`);
-  try {
-    await access(file);
-    return file;
-  } catch {
-    // Not cached yet.
-  }
+  // A stat, not a trip through the thread pool: this is on every node run's start.
+  if (existsSync(file)) return file;
   // TODO: prune modules of tasks that have not run for a long time.
   await mkdir(directory, { recursive: true, mode: 0o700 });
   const temporary = `${file}.${randomUUID()}.tmp`;
@@ -55,16 +48,19 @@ class NodeTaskProcess implements TaskProcess {
   private error: string | null = null;
   private readonly readyTimer: NodeJS.Timeout;
 
+  /** `warm`: the host came from the pool and has reported ready already. */
   constructor(
     readonly child: ChildProcess,
     private readonly context: LaunchContext,
     private readonly modulePath: string,
+    warm: boolean,
   ) {
     child.on('message', (raw) => this.handleMessage(raw));
     this.readyTimer = setTimeout(() => {
       this.readyTimedOut = true;
       signalProcessTree(child, 'SIGKILL');
     }, context.settings.readyTimeoutMs);
+    if (warm) this.handleReady();
   }
 
   handleStdoutLine(): boolean {
@@ -140,6 +136,7 @@ class NodeTaskProcess implements TaskProcess {
     this.sendToHost({
       type: 'run',
       modulePath: this.modulePath,
+      cwd: this.context.runDir,
       config: assignment.config,
       env: { ...assignment.env, ...runEnvironment(this.context) },
       run: {

@@ -4,7 +4,8 @@
  * host) come from a launcher.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { RunKey } from '../outbox.js';
@@ -13,6 +14,7 @@ import { describeExit, type ProcessExit } from './exit-reasons.js';
 import { LineSplitter } from './lines.js';
 import { startNodeTask } from './node.js';
 import { RunOutput, type RunEventSink } from './output.js';
+import { forgetProcess, recordProcess } from './orphans.js';
 import { isProcessTreeAlive, signalProcessTree } from './process-tree.js';
 import { startShellTask } from './shell.js';
 import type { Launcher, RunSettings, RunStopReason, TaskProcess } from './types.js';
@@ -51,6 +53,8 @@ export class Run {
   readonly finished: Promise<RunOutcome>;
   private readonly output: RunOutput;
   private readonly runDir: string;
+  /** Name of the run's scratch directory and of its process record. */
+  private readonly name: string;
   private resolveFinished: (outcome: RunOutcome) => void = () => undefined;
   private task: TaskProcess | null = null;
   private splitters: LineSplitter[] = [];
@@ -75,7 +79,8 @@ export class Run {
       maxLineBytes: LIMITS.maxLineBytes,
       maxRunLogBytes: settings.maxRunLogBytes,
     });
-    this.runDir = path.join(settings.dataDir, 'runs', runDirName(assignment));
+    this.name = runDirName(assignment);
+    this.runDir = path.join(settings.dataDir, 'runs', this.name);
     this.finished = new Promise((resolve) => {
       this.resolveFinished = resolve;
     });
@@ -88,7 +93,10 @@ export class Run {
   /** Starts the task; a failure to start becomes a failed run, never a rejection. */
   async start(): Promise<void> {
     try {
-      await mkdir(this.runDir, { recursive: true, mode: 0o700 });
+      // One microtask, so that a cancel in the same turn as the start ends the run before its process exists.
+      await Promise.resolve();
+      // Synchronous: one small directory, created sooner than through a trip to libuv's thread pool, on every run's start.
+      mkdirSync(this.runDir, { recursive: true, mode: 0o700 });
       if (this.stopReason !== null) {
         this.finalize();
         return;
@@ -98,7 +106,7 @@ export class Run {
         settings: this.settings,
         runDir: this.runDir,
         output: this.output,
-        baseEnv: agentEnvironment(),
+        baseEnv: this.settings.baseEnv ?? agentEnvironment(),
         onOutput: () => this.applyPressure(),
       });
     } catch (error: unknown) {
@@ -127,6 +135,7 @@ export class Run {
     const { child } = task;
     this.sink.push(this.key, { type: 'started', pid: child.pid ?? null });
     this.settings.log.info({ runId: this.key.runId, attempt: this.key.attempt, pid: child.pid }, 'run started');
+    this.recordProcessGroup(child.pid);
     const lineCap = Math.max(LIMITS.maxLineBytes, LIMITS.maxRecordBytes + 64);
     if (child.stdout !== null) {
       this.readLines(child.stdout, new LineSplitter(lineCap, (text, bytes) => {
@@ -230,11 +239,33 @@ export class Run {
     const outcome = this.decideOutcome();
     this.sink.push(this.key, { type: 'finished', ...outcome });
     this.task?.dispose();
+    // NOTE: the record goes before the outbox has written `finished` to its spool. An agent killed in those few
+    // milliseconds reports the run as interrupted at its next start.
+    this.forgetProcessGroup();
     this.settings.log.info({ runId: this.key.runId, attempt: this.key.attempt, status: outcome.status }, 'run finished');
     rm(this.runDir, { recursive: true, force: true }).catch((error: unknown) => {
       this.settings.log.warn({ runId: this.key.runId, err: error }, 'could not remove the run directory');
     });
     this.resolveFinished(outcome);
+  }
+
+  /** Records the process group, so an agent killed with SIGKILL can end it at its next start. */
+  private recordProcessGroup(pid: number | undefined): void {
+    if (pid === undefined) return;
+    try {
+      recordProcess(this.settings.dataDir, this.name, this.key, pid);
+    } catch (error: unknown) {
+      this.settings.log.warn({ runId: this.key.runId, err: error }, 'could not record the run process group');
+      this.output.system(`could not record this run's process group in the data directory (${errorMessage(error)}); if the agent is killed, its next start cannot end them`);
+    }
+  }
+
+  private forgetProcessGroup(): void {
+    try {
+      forgetProcess(this.settings.dataDir, this.name);
+    } catch (error: unknown) {
+      this.settings.log.warn({ runId: this.key.runId, err: error }, 'could not remove the run process record');
+    }
   }
 
   private decideOutcome(): RunOutcome {
@@ -286,7 +317,7 @@ function runDirName(assignment: Assignment): string {
 }
 
 /** Tasks inherit the agent's environment, but never its enrollment token. */
-function agentEnvironment(): NodeJS.ProcessEnv {
+export function agentEnvironment(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   delete env.FARMBOY_AGENT_TOKEN;
   return env;

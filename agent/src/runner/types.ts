@@ -4,6 +4,7 @@ import type { Assignment, CancelReason, Json } from '../protocol/index.js';
 import type { AgentFacts } from '../task/types.js';
 import type { ProcessExit } from './exit-reasons.js';
 import type { RunOutput } from './output.js';
+import type { WarmPool } from './warm-pool.js';
 
 /** Why a run is stopped before it ends by itself: a hub cancel reason, or the agent shutting down. */
 export type RunStopReason = CancelReason | 'agent_stopping';
@@ -21,6 +22,10 @@ export interface RunSettings {
   readyTimeoutMs: number;
   /** Compiled task host script that node tasks run in. */
   taskHostPath: string;
+  /** Started task hosts that node runs take theirs from; without it every node run starts its own. */
+  warmPool?: WarmPool;
+  /** The agent's environment without its token, computed once; copied from process.env per run when absent. */
+  baseEnv?: NodeJS.ProcessEnv;
   log: Logger;
 }
 

@@ -48,7 +48,7 @@ export async function loadDefinitions(
   try {
     bytes = await readFile(path);
   } catch (err) {
-    if (errorCode(err) === 'ENOENT') return null;
+    if (errorCode(err) === 'ENOENT') return missingDefinitions(path, migrations);
     throw new StoreError('store_unreadable', path, `Store file ${path} cannot be read (${errorText(err)}). Check its permissions.`, {
       cause: err,
     });
@@ -117,6 +117,26 @@ function parseJsonObject(bytes: Buffer): Record<string, unknown> {
 /** V8 quotes the start of the input in JSON errors; drop it, since the file may hold secrets. */
 function jsonErrorText(err: unknown): string {
   return errorText(err).replace(/, ".*" is not valid JSON$/s, '');
+}
+
+/**
+ * A missing file means a new store, unless its backup exists: then the file
+ * was lost, and starting empty would replace the backup with nothing at the
+ * next write, so the hub stops instead.
+ */
+async function missingDefinitions(path: string, migrations: readonly Migration[]): Promise<null> {
+  const backupPath = path + BACKUP_SUFFIX;
+  try {
+    await stat(backupPath);
+  } catch {
+    return null;
+  }
+  const advice = await describeBackup(backupPath, migrations);
+  throw new StoreError(
+    'store_corrupt',
+    path,
+    `Store file ${path} is missing, but its backup exists. ${advice} To start with an empty store instead, move ${backupPath} away too.`,
+  );
 }
 
 async function describeBackup(backupPath: string, migrations: readonly Migration[]): Promise<string> {

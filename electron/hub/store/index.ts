@@ -43,6 +43,8 @@ export interface StoreOptions {
   backupIntervalMs?: number;
   /** Called after each failed definitions write, which is retried. */
   onError?: (error: StoreError) => void;
+  /** fdatasync run output on every write, as run records already are. Default true. */
+  syncOutput?: boolean;
 }
 
 export interface RetentionResult {
@@ -61,6 +63,12 @@ export interface Store {
   logs: RunOutputStore;
   /** Writes everything pending now. */
   flush(): Promise<void>;
+  /**
+   * Writes the pending output of these runs, then every pending run record.
+   * Once it resolves, what was appended or put before the call is on disk;
+   * the hub acknowledges agent events only after it.
+   */
+  persist(runIds: Iterable<string>): Promise<void>;
   /** Deletes expired final runs with their output and compacts the run segments. */
   applyRetention(settings?: Pick<Settings, 'retentionDays' | 'retentionPerJob'>): Promise<RetentionResult>;
   /** Flushes, closes the files and releases the lock. */
@@ -69,6 +77,7 @@ export interface Store {
 
 const DEFAULT_FLUSH_INTERVAL_MS = 100;
 const DEFAULT_BACKUP_INTERVAL_MS = 5 * 60 * 1000;
+const DEFAULT_SYNC_OUTPUT = true;
 /** Runs whose files retention deletes at the same time. */
 const DELETE_CONCURRENCY = 32;
 
@@ -88,8 +97,8 @@ export async function openStore(dataDir: string, options: StoreOptions = {}): Pr
   try {
     await removeTempFiles(dir, log);
     const definitions = await openDefinitions(dir, log, { flushIntervalMs, backupIntervalMs, onError: options.onError });
-    const runs = await SegmentRunStore.load(join(dir, 'runs'), log, flushIntervalMs);
-    const logs = new FileRunOutputStore(dir, log, { flushIntervalMs });
+    const logs = new FileRunOutputStore(dir, log, { flushIntervalMs, sync: options.syncOutput ?? DEFAULT_SYNC_OUTPUT });
+    const runs = await SegmentRunStore.load(join(dir, 'runs'), log, flushIntervalMs, () => logs.flush());
     log.info({ dataDir: dir, runs: runs.count() }, 'store opened');
     return new FileStore(dir, lock, definitions, runs, logs, log);
   } catch (err) {
@@ -177,6 +186,11 @@ class FileStore implements Store {
 
   async flush(): Promise<void> {
     await settleAll([this.definitions.flush(), this.runs.flush(), this.logs.flush()]);
+  }
+
+  async persist(runIds: Iterable<string>): Promise<void> {
+    await this.logs.flushRuns(runIds);
+    await this.runs.flush();
   }
 
   async applyRetention(settings: Pick<Settings, 'retentionDays' | 'retentionPerJob'> = this.state.settings): Promise<RetentionResult> {

@@ -115,17 +115,34 @@ export class LineFile {
     const handle = await this.openHandle();
     const data = (this.needsNewline ? '\n' : '') + lines.join('\n') + '\n';
     this.lastUsed = Date.now();
+    const before = this.size;
     try {
       await handle.appendFile(data, 'utf8');
       if (this.options.sync) await handle.datasync();
     } catch (err) {
-      // Part of the data may have reached the file; start the retry on a new line.
-      this.needsNewline = true;
-      this.size = null;
+      await this.undoPartialWrite(handle, before);
       throw err;
     }
     this.needsNewline = false;
     if (this.size !== null) this.size += Buffer.byteLength(data, 'utf8');
+  }
+
+  /**
+   * Cuts the file back to its size before a failed write. Part of the data may
+   * have reached the file, ending with whole lines that the retry would write
+   * a second time. When the cut fails, the retry starts on a new line instead.
+   */
+  private async undoPartialWrite(handle: FileHandle, before: number | null): Promise<void> {
+    if (before !== null) {
+      try {
+        await handle.truncate(before);
+        return;
+      } catch {
+        // Fall through: the size is unknown from here on.
+      }
+    }
+    this.needsNewline = true;
+    this.size = null;
   }
 
   private async openHandle(): Promise<FileHandle> {

@@ -81,9 +81,12 @@ export class RunIndex {
       if (!cursor) return [];
       index = lowerBound(source, cursor) - 1;
     }
+    // Sources are ordered by queue time, so `to` is a start position and `from` a place to stop.
+    if (filter.to !== undefined) index = Math.min(index, queuedBefore(source, filter.to) - 1);
     const result: Run[] = [];
     for (; index >= 0 && result.length < filter.limit; index -= 1) {
       const run = (source[index] as RunEntry).run;
+      if (filter.from !== undefined && run.queuedAt < filter.from) break;
       if (filter.jobId !== undefined && run.jobId !== filter.jobId) continue;
       if (filter.status !== undefined && run.status !== filter.status) continue;
       if (filter.agentId !== undefined && run.agentId !== filter.agentId) continue;
@@ -161,6 +164,18 @@ function lowerBound(list: readonly RunEntry[], target: RunEntry): number {
   while (low < high) {
     const middle = (low + high) >>> 1;
     if (compare(list[middle] as RunEntry, target) < 0) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** Index of the first entry queued at or after `time`. */
+function queuedBefore(list: readonly RunEntry[], time: number): number {
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((list[middle] as RunEntry).queuedAt < time) low = middle + 1;
     else high = middle;
   }
   return low;

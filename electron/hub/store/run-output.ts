@@ -1,10 +1,11 @@
 /**
  * Per-run output: log lines in `logs/<runId>.jsonl` and result records in
- * `records/<runId>.jsonl`, one JSON value per line. Appends are buffered and
- * written together once per flush interval. Open handles are capped: the
- * least recently used one is closed past the cap, and idle ones are closed.
+ * `records/<runId>.jsonl`, in the line format of `output-events.ts`. Appends
+ * are buffered and written together once per flush interval, or at once by
+ * `flushRuns`. Open handles are capped: the least recently used one is
+ * closed past the cap, and idle ones are closed.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Json, StoredLogLine } from '../model.js';
@@ -12,27 +13,56 @@ import { errorText } from './errors.js';
 import { removeFile } from './fs-util.js';
 import { parseLine, readRawLines } from './json-lines.js';
 import { LineFile } from './line-file.js';
+import {
+  addToScan,
+  isLogLine,
+  isRecord,
+  parseOutputValue,
+  serializeOutput,
+  type OutputKind,
+  type OutputMark,
+  type OutputScan,
+} from './output-events.js';
+
+export type { OutputMark, OutputScan } from './output-events.js';
 
 export interface RunOutputStore {
-  /** Buffers log lines; they are appended to the run's log file with the next flush. */
-  appendLog(runId: string, lines: StoredLogLine[]): void;
-  appendRecords(runId: string, records: Json[]): void;
+  /**
+   * Buffers log lines; they are appended to the run's log file with the next
+   * flush. `mark` names the agent event they came from and makes them one line.
+   */
+  appendLog(runId: string, lines: StoredLogLine[], mark?: OutputMark): void;
+  appendRecords(runId: string, records: Json[], mark?: OutputMark): void;
   /** Every line appended so far, in order, including lines not written yet. */
   readLog(runId: string): AsyncIterable<StoredLogLine>;
   readRecords(runId: string): AsyncIterable<Json>;
   /** Flushes and closes the run's files, once the run is final. */
   closeRun(runId: string): void;
+  /**
+   * Writes everything appended so far to these runs' files, waiting for writes
+   * already under way. Rejects when a file could not be written; its lines
+   * stay buffered for the next attempt.
+   */
+  flushRuns(runIds: Iterable<string>): Promise<void>;
+  /**
+   * Reads a run's output files back: the highest sequence number stored for
+   * `attempt` and the counters of the run record. A last line cut short by a
+   * crash is removed from the file, so only call this for a run no one appends to.
+   */
+  scanRun(runId: string, attempt: number): Promise<OutputScan>;
 }
 
 export interface OutputOptions {
   flushIntervalMs: number;
+  /** fdatasync every write, so written output survives a power cut and not only a crash. */
+  sync?: boolean;
   /** Most file handles open at once. */
   maxOpenFiles?: number;
   /** A handle unused for this long is closed. */
   idleCloseMs?: number;
 }
 
-type Kind = 'logs' | 'records';
+type Kind = OutputKind;
 
 const SAFE_RUN_ID = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
 
@@ -41,21 +71,23 @@ function assertRunId(runId: string): void {
   if (!SAFE_RUN_ID.test(runId)) throw new RangeError(`run id ${JSON.stringify(runId)} cannot be used as a file name`);
 }
 
-function isLogLine(value: unknown): value is StoredLogLine {
-  if (typeof value !== 'object' || value === null) return false;
-  const line = value as Record<string, unknown>;
-  return typeof line.t === 'number' && typeof line.s === 'string' && typeof line.m === 'string';
-}
-
 export class FileRunOutputStore implements RunOutputStore {
   /** Known files in least recently used order: a use moves a file to the end. */
   private readonly files = new Map<string, LineFile>();
   private readonly dirty = new Set<LineFile>();
+  /** Files with a flush under way, so a later flush can wait for them. */
+  private readonly writing = new Map<LineFile, number>();
   private readonly closing = new Set<Promise<void>>();
   /** Handles open or being opened. */
   private openCount = 0;
   private readonly waiters: Array<() => void> = [];
   private readonly releasing = new Set<LineFile>();
+  /**
+   * Files with an open handle, least recently used first. `files` also holds
+   * closed files until they are forgotten, so an eviction scans this set, not
+   * all of `files`, whose size grows with the run rate.
+   */
+  private readonly openByRecency = new Set<LineFile>();
   private timer: NodeJS.Timeout | null = null;
   private readonly sweeper: NodeJS.Timeout;
   private readonly maxOpenFiles: number;
@@ -77,12 +109,12 @@ export class FileRunOutputStore implements RunOutputStore {
     return this.openCount;
   }
 
-  appendLog(runId: string, lines: StoredLogLine[]): void {
-    this.append('logs', runId, lines);
+  appendLog(runId: string, lines: StoredLogLine[], mark?: OutputMark): void {
+    this.append('logs', runId, lines, mark);
   }
 
-  appendRecords(runId: string, records: Json[]): void {
-    this.append('records', runId, records);
+  appendRecords(runId: string, records: Json[], mark?: OutputMark): void {
+    this.append('records', runId, records, mark);
   }
 
   readLog(runId: string): AsyncIterable<StoredLogLine> {
@@ -90,7 +122,46 @@ export class FileRunOutputStore implements RunOutputStore {
   }
 
   readRecords(runId: string): AsyncIterable<Json> {
-    return this.read('records', runId, (value): value is Json => value !== undefined);
+    return this.read('records', runId, isRecord);
+  }
+
+  async flushRuns(runIds: Iterable<string>): Promise<void> {
+    const files: LineFile[] = [];
+    for (const runId of runIds) {
+      for (const kind of ['logs', 'records'] as const) {
+        const file = this.files.get(this.pathOf(kind, runId));
+        if (file) files.push(file);
+      }
+    }
+    await this.flushFiles(files);
+  }
+
+  async scanRun(runId: string, attempt: number): Promise<OutputScan> {
+    assertRunId(runId);
+    await this.flushRuns([runId]);
+    const scan: OutputScan = { lastSeq: 0, logLines: 0, logBytes: 0, recordCount: 0 };
+    for (const kind of ['logs', 'records'] as const) {
+      const path = this.pathOf(kind, runId);
+      const file = this.files.get(path);
+      const scanFile = async (): Promise<void> => {
+        let goodBytes = 0;
+        let cut = false;
+        for await (const raw of readRawLines(path)) {
+          const parsed = parseLine(raw);
+          if (!raw.terminated) {
+            cut = true;
+            break;
+          }
+          goodBytes += Buffer.byteLength(raw.text) + 1;
+          if (parsed.ok) addToScan(scan, kind, parseOutputValue(kind, parsed.value), attempt);
+        }
+        if (!cut) return;
+        await truncate(path, goodBytes);
+        this.log.warn({ runId, kind }, 'output line cut short by a crash removed');
+      };
+      await (file ? file.exclusive(scanFile) : scanFile());
+    }
+    return scan;
   }
 
   closeRun(runId: string): void {
@@ -112,15 +183,27 @@ export class FileRunOutputStore implements RunOutputStore {
     }
   }
 
-  /** Writes every buffered line now. Rejects if a file could not be written. */
+  /** Writes every buffered line now, and waits for writes already under way. Rejects if a file could not be written. */
   async flush(): Promise<void> {
     this.clearTimer();
     await Promise.all([...this.closing]);
-    const files = [...this.dirty];
-    this.dirty.clear();
-    const results = await Promise.allSettled(files.map((file) => file.flush()));
-    const failed = files.filter((_, index) => results[index]?.status === 'rejected');
-    for (const file of failed) this.dirty.add(file);
+    await this.flushFiles(new Set([...this.dirty, ...this.writing.keys()]));
+  }
+
+  /** Flushes each file through its own queue, so the call also waits for a write another flush started. */
+  private async flushFiles(files: Iterable<LineFile>): Promise<void> {
+    const list = [...files];
+    for (const file of list) {
+      this.dirty.delete(file);
+      this.writing.set(file, (this.writing.get(file) ?? 0) + 1);
+    }
+    const results = await Promise.allSettled(list.map((file) => file.flush()));
+    list.forEach((file, index) => {
+      const left = (this.writing.get(file) ?? 1) - 1;
+      if (left > 0) this.writing.set(file, left);
+      else this.writing.delete(file);
+      if (results[index]?.status === 'rejected' || file.hasPending) this.dirty.add(file);
+    });
     const failure = results.find((result) => result.status === 'rejected');
     if (failure) throw failure.reason;
   }
@@ -169,11 +252,11 @@ export class FileRunOutputStore implements RunOutputStore {
     if (failure) throw failure.reason;
   }
 
-  private append(kind: Kind, runId: string, values: readonly unknown[]): void {
+  private append(kind: Kind, runId: string, values: readonly unknown[], mark: OutputMark | undefined): void {
     if (this.closed) throw new Error('run output store is closed');
     if (values.length === 0) return;
     const file = this.fileFor(kind, runId);
-    for (const value of values) file.append(JSON.stringify(value));
+    for (const line of serializeOutput(kind, values, mark)) file.append(line);
     this.dirty.add(file);
     this.schedule(this.options.flushIntervalMs);
   }
@@ -184,11 +267,16 @@ export class FileRunOutputStore implements RunOutputStore {
     let bad = 0;
     for await (const raw of readRawLines(file.path, snapshot.size)) {
       const parsed = parseLine(raw);
-      if (parsed.ok && accept(parsed.value)) yield parsed.value;
-      else bad += 1;
+      const items = parsed.ok ? parseOutputValue(kind, parsed.value).items : [undefined];
+      for (const item of items) {
+        if (accept(item)) yield item;
+        else bad += 1;
+      }
     }
     if (bad > 0) this.log.warn({ runId, kind, lines: bad }, 'invalid output lines skipped');
-    for (const line of snapshot.pending) yield JSON.parse(line) as T;
+    for (const line of snapshot.pending) {
+      for (const item of parseOutputValue(kind, JSON.parse(line)).items) if (accept(item)) yield item;
+    }
   }
 
   private pathOf(kind: Kind, runId: string): string {
@@ -201,11 +289,12 @@ export class FileRunOutputStore implements RunOutputStore {
     let file = this.files.get(path);
     if (file) {
       this.files.delete(path);
+      if (this.openByRecency.delete(file)) this.openByRecency.add(file);
     } else {
       file = new LineFile(path, {
-        sync: false,
+        sync: this.options.sync ?? false,
         acquire: () => this.acquireHandle(),
-        onOpen: () => this.onOpen(),
+        onOpen: (opened) => this.onOpen(opened),
         onClose: (closed) => this.onClose(closed),
       });
     }
@@ -222,19 +311,21 @@ export class FileRunOutputStore implements RunOutputStore {
     this.openCount += 1;
   }
 
-  private onOpen(): void {
+  private onOpen(file: LineFile): void {
+    this.openByRecency.add(file);
     // A waiter found nothing to evict while this file was opening; now it can.
     if (this.waiters.length > 0) this.evictOne();
   }
 
   private onClose(file: LineFile): void {
+    this.openByRecency.delete(file);
     this.openCount -= 1;
     this.releasing.delete(file);
     this.waiters.shift()?.();
   }
 
   private evictOne(): void {
-    for (const file of this.files.values()) {
+    for (const file of this.openByRecency) {
       if (!file.isOpen || this.releasing.has(file)) continue;
       this.releaseHandle(file);
       return;

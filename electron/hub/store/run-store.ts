@@ -75,11 +75,21 @@ export class SegmentRunStore implements RunStore {
     private readonly dir: string,
     private readonly log: Logger,
     private readonly flushIntervalMs: number,
+    private readonly beforeWrite: () => Promise<void>,
   ) {}
 
-  /** Reads every segment of `dir` and builds the index. */
-  static async load(dir: string, log: Logger, flushIntervalMs: number): Promise<SegmentRunStore> {
-    const store = new SegmentRunStore(dir, log, flushIntervalMs);
+  /**
+   * Reads every segment of `dir` and builds the index. `beforeWrite` runs
+   * before each append of run records; the store passes a flush of the run
+   * output, so a record on disk never counts output that is not on disk.
+   */
+  static async load(
+    dir: string,
+    log: Logger,
+    flushIntervalMs: number,
+    beforeWrite: () => Promise<void> = async () => undefined,
+  ): Promise<SegmentRunStore> {
+    const store = new SegmentRunStore(dir, log, flushIntervalMs, beforeWrite);
     const names = (await readdir(dir)).filter((name) => SEGMENT_NAME.test(name)).sort();
     for (const name of names) await store.loadSegment(name);
     log.debug({ runs: store.index.count(), segments: names.length }, 'run index loaded');
@@ -188,6 +198,7 @@ export class SegmentRunStore implements RunStore {
 
   private async writePending(): Promise<void> {
     if (this.pending.length === 0) return;
+    await this.beforeWrite();
     const segment = segmentName(Date.now());
     const file = await this.activeFile(segment);
     const batch = this.pending;

@@ -15,6 +15,35 @@ export interface EnrollmentToken {
   hash: string;
   createdAt: number;
   revokedAt: number | null;
+  /** After this time the token enrolls no agent; null or absent for never. */
+  expiresAt?: number | null;
+  /** Number of agents the token may enroll; null or absent for no limit. */
+  maxUses?: number | null;
+  /** Agents enrolled with the token so far. */
+  uses?: number;
+}
+
+/** The credential the hub issued one agent on enrollment. Only its hash is stored. */
+export interface AgentCredential {
+  agentId: string;
+  /** SHA-256 of the credential, hex. */
+  hash: string;
+  issuedAt: number;
+  /** First time the agent connected with it; until then a new enrollment of the same agent id replaces it. */
+  confirmedAt: number | null;
+}
+
+export type ApiKeyScope = 'read' | 'run' | 'admin';
+
+/** A key for scripts, with a name and a scope. Only its hash is stored. */
+export interface ApiKey {
+  id: string;
+  name: string;
+  scope: ApiKeyScope;
+  /** SHA-256 of the key, hex. */
+  hash: string;
+  createdAt: number;
+  revokedAt: number | null;
 }
 
 export const settingsSchema = z
@@ -40,6 +69,8 @@ export interface StoreState {
   enrollmentTokens: EnrollmentToken[];
   settings: Settings;
   secrets?: Secrets;
+  agentCredentials?: AgentCredential[];
+  apiKeys?: ApiKey[];
 }
 
 const timestamp = z.number().nonnegative();
@@ -78,6 +109,27 @@ const enrollmentTokenSchema = z.looseObject({
   hash: z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 hex digest'),
   createdAt: timestamp,
   revokedAt: timestamp.nullable(),
+  expiresAt: timestamp.nullable().optional(),
+  maxUses: z.number().int().min(1).nullable().optional(),
+  uses: z.number().int().min(0).optional(),
+});
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 hex digest');
+
+const agentCredentialSchema = z.looseObject({
+  agentId: z.string().min(1),
+  hash: sha256Hex,
+  issuedAt: timestamp,
+  confirmedAt: timestamp.nullable(),
+});
+
+const apiKeySchema = z.looseObject({
+  id: z.string().min(1),
+  name: z.string(),
+  scope: z.enum(['read', 'run', 'admin']),
+  hash: sha256Hex,
+  createdAt: timestamp,
+  revokedAt: timestamp.nullable(),
 });
 
 export const storeStateSchema = z.looseObject({
@@ -88,6 +140,8 @@ export const storeStateSchema = z.looseObject({
   enrollmentTokens: z.array(enrollmentTokenSchema),
   settings: settingsSchema.prefault({}),
   secrets: z.record(z.string(), z.string()).optional(),
+  agentCredentials: z.array(agentCredentialSchema).optional(),
+  apiKeys: z.array(apiKeySchema).optional(),
 });
 
 /** Turns the data of one schema version into the next one. */

@@ -1,0 +1,176 @@
+/**
+ * Task processes that outlive their agent. Runs start detached, each the
+ * leader of its own process group, so an agent killed with SIGKILL leaves
+ * them running. Each run therefore records its process group in
+ * `<data-dir>/processes/` while it runs. The next start of the agent ends
+ * the groups it finds there and reports their runs as interrupted.
+ *
+ * A recorded group is matched by its leader's start time and the boot id on
+ * Linux, so a process id reused by an unrelated process is never signalled.
+ */
+import { readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import type { Logger } from '../logger.js';
+
+const PROCESSES_DIR = 'processes';
+const isLinux = process.platform === 'linux';
+const isWindows = process.platform === 'win32';
+
+const processRecordSchema = z.object({
+  runId: z.string().min(1),
+  attempt: z.number().int().min(1),
+  /** Leader of the run's process group, whose id is also the group id. */
+  pid: z.number().int().positive(),
+  /** Start time of the leader in clock ticks since boot (Linux), or null where unknown. */
+  startTicks: z.number().int().nonnegative().nullable(),
+  bootId: z.string().nullable(),
+});
+export type ProcessRecord = z.infer<typeof processRecordSchema>;
+
+/** Records a run's process group; throws on a file system error. */
+export function recordProcess(dataDir: string, name: string, run: { runId: string; attempt: number }, pid: number): void {
+  const record: ProcessRecord = { ...run, pid, startTicks: readStat(pid)?.startTicks ?? null, bootId: readBootId() };
+  const directory = path.join(dataDir, PROCESSES_DIR);
+  mkdirSync(directory, { recursive: true, mode: 0o700 });
+  writeFileSync(path.join(directory, `${name}.json`), JSON.stringify(record), { mode: 0o600 });
+}
+
+/** Removes a run's record once its processes are gone. */
+export function forgetProcess(dataDir: string, name: string): void {
+  rmSync(path.join(dataDir, PROCESSES_DIR, `${name}.json`), { force: true });
+}
+
+/**
+ * Ends the process groups that runs of an earlier agent process left: SIGTERM,
+ * then SIGKILL after `graceMs`. Returns the runs concerned, keyed by
+ * `runId#attempt`, each with the error to report for it.
+ */
+export async function endOrphanedRuns(dataDir: string, graceMs: number, log: Logger): Promise<Map<string, string>> {
+  const directory = path.join(dataDir, PROCESSES_DIR);
+  const interrupted = new Map<string, string>();
+  let names: string[];
+  try {
+    names = (await readdir(directory)).filter((name) => name.endsWith('.json'));
+  } catch (error: unknown) {
+    if (isErrno(error, 'ENOENT')) return interrupted;
+    throw error;
+  }
+  const bootId = readBootId();
+  for (const name of names) {
+    const file = path.join(directory, name);
+    const record = await readRecord(file);
+    if (record === null) {
+      log.warn({ file }, 'unreadable process record of an earlier run removed');
+    } else {
+      interrupted.set(`${record.runId}#${record.attempt}`, await endRecordedGroup(record, bootId, graceMs, log));
+    }
+    await rm(file, { force: true });
+  }
+  return interrupted;
+}
+
+async function endRecordedGroup(record: ProcessRecord, bootId: string | null, graceMs: number, log: Logger): Promise<string> {
+  if (record.bootId !== null && bootId !== null && record.bootId !== bootId) {
+    return 'the machine restarted while this run was going';
+  }
+  const before = groupMembers(record);
+  if (before.length === 0) return 'the agent restarted while this run was going; no process of the run was left';
+
+  log.warn({ runId: record.runId, attempt: record.attempt, pgid: record.pid, processes: before.length }, 'ending processes left by an earlier agent process');
+  signalGroup(record.pid, 'SIGTERM');
+  let signal = 'SIGTERM';
+  if (!(await waitUntilGone(record, graceMs))) {
+    signal = 'SIGKILL';
+    signalGroup(record.pid, 'SIGKILL');
+    await waitUntilGone(record, 2_000);
+  }
+  const left = groupMembers(record).length;
+  if (left > 0) log.error({ runId: record.runId, pgid: record.pid, processes: left }, 'processes left by an earlier agent process survived SIGKILL');
+  const count = before.length === 1 ? '1 process' : `${before.length} processes`;
+  return `the agent restarted while this run was going and ended the ${count} the run had left (${signal})`;
+}
+
+async function readRecord(file: string): Promise<ProcessRecord | null> {
+  try {
+    const parsed = processRecordSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+async function waitUntilGone(record: ProcessRecord, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (groupMembers(record).length > 0) {
+    if (Date.now() >= deadline) return false;
+    await sleep(50);
+  }
+  return true;
+}
+
+/** Live processes of the recorded group that are not older than its leader. */
+function groupMembers(record: ProcessRecord): number[] {
+  if (isLinux && record.startTicks !== null) {
+    const members: number[] = [];
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const stat = readStat(Number(entry));
+      if (stat !== null && stat.pgid === record.pid && stat.state !== 'Z' && stat.startTicks >= record.startTicks) members.push(Number(entry));
+    }
+    return members;
+  }
+  // NOTE: without /proc (macOS, Windows) a group id reused by another program since the crash cannot be recognised.
+  if (isWindows) return [];
+  try {
+    process.kill(-record.pid, 0);
+    return [record.pid];
+  } catch {
+    return [];
+  }
+}
+
+function signalGroup(pgid: number, signal: 'SIGTERM' | 'SIGKILL'): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch (error: unknown) {
+    if (!isErrno(error, 'ESRCH')) throw error;
+  }
+}
+
+interface ProcStat {
+  state: string;
+  pgid: number;
+  startTicks: number;
+}
+
+/** Reads /proc/<pid>/stat; null where it does not exist. The command name may contain spaces and parentheses, so fields are counted from the last ')'. */
+function readStat(pid: number): ProcStat | null {
+  if (!isLinux) return null;
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const state = fields[0];
+    const pgid = Number(fields[2]);
+    const startTicks = Number(fields[19]);
+    if (state === undefined || !Number.isInteger(pgid) || !Number.isInteger(startTicks)) return null;
+    return { state, pgid, startTicks };
+  } catch {
+    return null;
+  }
+}
+
+function readBootId(): string | null {
+  if (!isLinux) return null;
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
+function isErrno(error: unknown, code: string): boolean {
+  return error instanceof Error && 'code' in error && error.code === code;
+}

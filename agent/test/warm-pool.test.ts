@@ -1,0 +1,194 @@
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Json } from '../src/protocol/index.js';
+import { RunManager } from '../src/runs.js';
+import { WarmPool, type WarmPoolOptions } from '../src/runner/warm-pool.js';
+import { MemorySink, TASK_HOST, fixturePath, livingGroupMembers, makeAssignment, makeSettings, makeTempDir, readFixture, removeDir, runToEnd } from './helpers.js';
+
+interface IsolationResult {
+  pid: number;
+  uptimeMs: number;
+  cwd: string;
+  seen: { global: string | null; env: string | null };
+  given: string | null;
+}
+
+async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let tries = 0; tries < 1000; tries += 1) {
+    if (await condition()) return;
+    await sleep(10);
+  }
+  throw new Error(`${what}: not within 10 s`);
+}
+
+async function isAlive(pid: number): Promise<boolean> {
+  return (await livingGroupMembers(pid)).includes(pid);
+}
+
+describe('warm task host pool', () => {
+  let dataDir = '';
+  let pool: WarmPool | null = null;
+  let manager: RunManager | null = null;
+
+  beforeEach(async () => {
+    dataDir = await makeTempDir();
+  });
+
+  afterEach(async () => {
+    manager?.cancelAll('agent_stopping');
+    await manager?.waitIdle(5_000);
+    manager = null;
+    pool?.stop();
+    pool = null;
+    await removeDir(dataDir);
+  });
+
+  function makePool(options: Partial<WarmPoolOptions> = {}): WarmPool {
+    pool = new WarmPool({
+      taskHostPath: TASK_HOST,
+      idleCwd: dataDir,
+      env: { ...process.env },
+      maxHosts: 8,
+      readyTimeoutMs: 10_000,
+      refillDelayMs: 0,
+      log: pino({ level: 'silent' }),
+      ...options,
+    });
+    return pool;
+  }
+
+  async function readyPool(size: number): Promise<WarmPool> {
+    const warm = makePool();
+    warm.resize(size);
+    await until(() => warm.readyCount === size, `${size} hosts ready`);
+    return warm;
+  }
+
+  async function runIsolationTask(warm: WarmPool, config: Record<string, Json> = {}) {
+    const assignment = makeAssignment('node', await readFixture('task-isolation.mjs'), { config });
+    const { outcome } = await runToEnd(assignment, { ...makeSettings(dataDir), warmPool: warm });
+    expect(outcome.status).toBe('succeeded');
+    return { assignment, result: outcome.result as unknown as IsolationResult };
+  }
+
+  function makeManager(warm: WarmPool, slots: number): { manager: RunManager; sink: MemorySink } {
+    const sink = new MemorySink();
+    manager = new RunManager({ slots, maxLoad: null, readLoad: () => 0, sink, settings: { ...makeSettings(dataDir), warmPool: warm }, log: pino({ level: 'silent' }) });
+    return { manager, sink };
+  }
+
+  it('hands a run a host started before it', async () => {
+    const warm = await readyPool(1);
+    const [pooled] = warm.hostPids();
+    await sleep(300);
+
+    const { result } = await runIsolationTask(warm);
+
+    expect(result.pid).toBe(pooled);
+    expect(result.uptimeMs).toBeGreaterThanOrEqual(300);
+  });
+
+  it('gives every run its own process', async () => {
+    const warm = await readyPool(2);
+
+    const first = await runIsolationTask(warm);
+    const second = await runIsolationTask(warm);
+
+    expect(second.result.pid).not.toBe(first.result.pid);
+    expect(await isAlive(first.result.pid)).toBe(false);
+    expect(await isAlive(second.result.pid)).toBe(false);
+  });
+
+  it('shares no globals or environment between runs', async () => {
+    const warm = await readyPool(2);
+
+    const first = await runIsolationTask(warm, { mark: 'first' });
+    const second = await runIsolationTask(warm, { mark: 'second' });
+
+    expect(first.result.seen).toEqual({ global: null, env: null });
+    expect(second.result.seen).toEqual({ global: null, env: null });
+    expect(second.result.given).toBe('second');
+  });
+
+  it('runs the task in its scratch directory', async () => {
+    const warm = await readyPool(1);
+
+    const { assignment, result } = await runIsolationTask(warm);
+
+    expect(result.cwd).toBe(path.join(dataDir, 'runs', `${assignment.runId}-1`));
+  });
+
+  it('refills after a run took a host', async () => {
+    const warm = makePool();
+    const { manager, sink } = makeManager(warm, 1);
+    await until(() => warm.readyCount === 1, 'first host ready');
+    const [taken] = warm.hostPids();
+
+    manager.assign(makeAssignment('node', await readFixture('task-isolation.mjs')));
+    await until(() => sink.events.some((event) => event.type === 'finished'), 'run finished');
+    await until(() => warm.readyCount === 1, 'pool refilled');
+
+    expect(warm.hostPids()).not.toContain(taken);
+  });
+
+  it('replaces a host that dies', async () => {
+    const warm = await readyPool(1);
+    const [victim] = warm.hostPids();
+
+    process.kill(victim as number, 'SIGKILL');
+    await until(() => warm.readyCount === 1 && !warm.hostPids().includes(victim as number), 'replacement ready');
+
+    expect(warm.size).toBe(1);
+  });
+
+  it('shrinks as slots fill', async () => {
+    const warm = makePool();
+    const { manager } = makeManager(warm, 2);
+    await until(() => warm.readyCount === 2, 'two hosts ready');
+    const before = warm.hostPids();
+
+    manager.assign(makeAssignment('shell', 'sleep 600'));
+    await until(() => warm.size === 1, 'pool of one');
+    const ended = before.filter((pid) => !warm.hostPids().includes(pid));
+    manager.assign(makeAssignment('shell', 'sleep 600'));
+    await until(() => warm.size === 0, 'empty pool');
+
+    expect(ended).toHaveLength(1);
+    await until(async () => !(await isAlive(ended[0] as number)), 'surplus host ended');
+  });
+
+  it('ends its hosts on stop', async () => {
+    const warm = await readyPool(2);
+    const pids = warm.hostPids();
+
+    warm.stop();
+    warm.resize(2);
+
+    expect(warm.size).toBe(0);
+    for (const pid of pids) await until(async () => !(await isAlive(pid)), `host ${pid} ended`);
+  });
+
+  it('ends its hosts when the agent stops', async () => {
+    const warm = makePool();
+    const { manager } = makeManager(warm, 2);
+    await until(() => warm.readyCount === 2, 'two hosts ready');
+    const pids = warm.hostPids();
+
+    manager.beginStop();
+
+    expect(warm.size).toBe(0);
+    for (const pid of pids) await until(async () => !(await isAlive(pid)), `host ${pid} ended`);
+  });
+
+  it('turns itself off after failed starts', async () => {
+    const warm = makePool({ taskHostPath: fixturePath('host-crashes.mjs') });
+
+    warm.resize(2);
+    await sleep(1_500);
+
+    expect(warm.size).toBe(0);
+    expect(warm.readyCount).toBe(0);
+  });
+});

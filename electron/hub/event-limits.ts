@@ -1,0 +1,204 @@
+/**
+ * Size limits on what agents report, enforced by the hub on receipt. The
+ * agent applies the same limits before sending, so an honest agent never
+ * meets them. They bound what a broken or hostile agent can make the hub
+ * store. Each limit trims or defers data instead of rejecting the batch, so
+ * the agent's acknowledgement still advances and nothing is resent forever.
+ */
+import { LIMITS, type LogLine, type RunEvent } from 'farmboy-agent/protocol';
+
+/** Records kept per run; more are dropped with a note in the run's log. */
+export const MAX_RUN_RECORDS = 1_000_000;
+
+/** Room above the agent's own per-attempt output limit for the marker lines it adds when it cuts output. */
+const RUN_LOG_SLACK_BYTES = 64 * 1024;
+
+/** Room above LIMITS.maxLineBytes for the marker the agent appends to a line it cut. */
+const LINE_SLACK_BYTES = 1024;
+const MAX_LINE_BYTES = LIMITS.maxLineBytes + LINE_SLACK_BYTES;
+
+/**
+ * Batch budget: twice what the agent aims for, because the agent estimates
+ * a batch's size before JSON escaping. Past it the rest of the batch waits.
+ */
+export const MAX_BATCH_BYTES = 2 * LIMITS.maxBatchBytes;
+
+/** Run attempts whose output reached the per-run limit, remembered at most this many at once. */
+const MAX_CAPPED_RUNS = 10_000;
+
+const LINE_CUT_MARKER = ' [line cut by the hub: over the line size limit]';
+
+/** Figures the hub already stores of a run, for the per-run totals. */
+export interface RunTotals {
+  /** Output bytes over all attempts so far. */
+  logBytes: number;
+  recordCount: number;
+  attempt: number;
+}
+
+/**
+ * Run attempts whose output reached the per-run limit; their later lines are
+ * dropped without another marker. Bounded: the oldest entry goes first.
+ */
+export class CappedRuns {
+  private readonly keys = new Set<string>();
+
+  has(runId: string, attempt: number): boolean {
+    return this.keys.has(`${runId}#${attempt}`);
+  }
+
+  add(runId: string, attempt: number): void {
+    this.keys.add(`${runId}#${attempt}`);
+    if (this.keys.size > MAX_CAPPED_RUNS) this.keys.delete(this.keys.values().next().value as string);
+  }
+}
+
+export interface LimitedBatch {
+  /** Events to apply, trimmed to the limits. */
+  accepted: RunEvent[];
+  /** Events left for the agent to send again, because the batch was over its size limit. */
+  deferred: RunEvent[];
+  /** Reasons for the hub log, one per kind of trim. */
+  trims: Set<string>;
+  /** Bytes of log lines and records accepted, for the per-agent rate limit. */
+  outputBytes: number;
+}
+
+/**
+ * Applies the limits to one batch in order. Events fit into
+ * MAX_BATCH_BYTES; the first event always does, so every batch makes
+ * progress. `totals` returns the hub's figures of a run, or undefined for a
+ * run it does not hold (such events pass through and are acknowledged as stale).
+ */
+export function limitBatch(events: readonly RunEvent[], totals: (runId: string) => RunTotals | undefined, capped: CappedRuns): LimitedBatch {
+  const result: LimitedBatch = { accepted: [], deferred: [], trims: new Set(), outputBytes: 0 };
+  const projected = new Map<string, RunTotals>();
+  let batchBytes = 0;
+  for (const [index, event] of events.entries()) {
+    const size = Buffer.byteLength(JSON.stringify(event));
+    if (index > 0 && batchBytes + size > MAX_BATCH_BYTES) {
+      result.deferred = events.slice(index);
+      result.trims.add('batch over the size limit: the rest is left for the agent to resend');
+      break;
+    }
+    batchBytes += size;
+    const current = projected.get(event.runId) ?? totals(event.runId);
+    if (current === undefined) {
+      result.accepted.push(event);
+      continue;
+    }
+    const { event: limited, totals: next, bytes } = limitEvent(event, current, result.trims, capped);
+    projected.set(event.runId, next);
+    result.accepted.push(limited);
+    result.outputBytes += bytes;
+  }
+  return result;
+}
+
+function limitEvent(event: RunEvent, totals: RunTotals, trims: Set<string>, capped: CappedRuns): { event: RunEvent; totals: RunTotals; bytes: number } {
+  if (event.type === 'log') {
+    if (capped.has(event.runId, event.attempt)) {
+      trims.add('output over the per-run limit dropped');
+      return { event: { ...event, lines: [] }, totals, bytes: 0 };
+    }
+    // The agent cuts each attempt's output at LIMITS.maxRunLogBytes, and the hub counts a run's output over all its attempts.
+    const limit = LIMITS.maxRunLogBytes * Math.max(1, totals.attempt) + RUN_LOG_SLACK_BYTES;
+    const { lines, bytes, reached } = limitLines(event.lines, totals.logBytes, limit, trims);
+    if (reached) capped.add(event.runId, event.attempt);
+    return { event: { ...event, lines }, totals: { ...totals, logBytes: totals.logBytes + bytes }, bytes };
+  }
+  if (event.type === 'records') {
+    const kept = event.records.filter((record) => Buffer.byteLength(JSON.stringify(record)) <= LIMITS.maxRecordBytes);
+    if (kept.length < event.records.length) trims.add('record over the size limit dropped');
+    const room = Math.max(0, MAX_RUN_RECORDS - totals.recordCount);
+    if (kept.length > room) trims.add('records over the per-run limit dropped');
+    const records = kept.slice(0, room);
+    const bytes = records.reduce<number>((sum, record) => sum + Buffer.byteLength(JSON.stringify(record)), 0);
+    if (records.length > 0) return { event: { ...event, records }, totals: { ...totals, recordCount: totals.recordCount + records.length }, bytes };
+    // The event keeps its sequence number, so it becomes a log event that states what was dropped.
+    const note = `${event.records.length} record(s) dropped by the hub: over the record size limit or the per-run limit`;
+    return { event: { runId: event.runId, attempt: event.attempt, seq: event.seq, at: event.at, type: 'log', lines: [{ t: event.at, s: 'system', m: note }] }, totals, bytes: 0 };
+  }
+  return { event, totals, bytes: 0 };
+}
+
+/** Cuts long lines, and stops at the per-run limit with one marker line. */
+function limitLines(lines: readonly LogLine[], logBytes: number, limit: number, trims: Set<string>): { lines: LogLine[]; bytes: number; reached: boolean } {
+  const kept: LogLine[] = [];
+  let bytes = 0;
+  for (const line of lines) {
+    let message = line.m;
+    if (Buffer.byteLength(message) > MAX_LINE_BYTES) {
+      message = cutUtf8(message, MAX_LINE_BYTES - Buffer.byteLength(LINE_CUT_MARKER)) + LINE_CUT_MARKER;
+      trims.add('line over the size limit cut');
+    }
+    const size = Buffer.byteLength(message);
+    if (logBytes + bytes + size > limit) {
+      const marker = `output over ${limit} bytes; the hub keeps no more of this run's output`;
+      kept.push({ t: line.t, s: 'system', m: marker });
+      trims.add('output over the per-run limit dropped');
+      return { lines: kept, bytes: bytes + Buffer.byteLength(marker), reached: true };
+    }
+    kept.push(message === line.m ? line : { ...line, m: message });
+    bytes += size;
+  }
+  return { lines: kept, bytes, reached: false };
+}
+
+/** Returns the longest prefix of `text` that fits in `maxBytes` of UTF-8 without splitting a character. */
+function cutUtf8(text: string, maxBytes: number): string {
+  const buffer = Buffer.from(text, 'utf8').subarray(0, Math.max(0, maxBytes));
+  // A cut inside a multi-byte character decodes to U+FFFD at the end; drop it.
+  return buffer.toString('utf8').replace(/\uFFFD$/, '');
+}
+
+/**
+ * Per-agent limit on the volume of output, as a token bucket. An agent over
+ * its rate gets its acknowledgement late, which slows its outbox down
+ * without losing a line, since it sends one batch at a time. An agent that
+ * runs far past the burst without waiting for acknowledgements gets its
+ * batches deferred whole.
+ */
+export interface OutputRate {
+  /** Sustained bytes of log lines and records per second and agent. */
+  bytesPerSec: number;
+  /** Bytes an agent may send at once above the sustained rate. */
+  burstBytes: number;
+  /** Maximum delay of one acknowledgement, below the agents' ack timeout (10 s). */
+  maxAckDelayMs: number;
+}
+
+export const DEFAULT_OUTPUT_RATE: OutputRate = { bytesPerSec: 4 * 1024 * 1024, burstBytes: 32 * 1024 * 1024, maxAckDelayMs: 5_000 };
+
+export class OutputBucket {
+  private level: number;
+  private updatedAt: number;
+
+  constructor(
+    private readonly rate: OutputRate,
+    now: number,
+  ) {
+    this.level = rate.burstBytes;
+    this.updatedAt = now;
+  }
+
+  /** True when the agent has run so far past its burst that a batch must wait whole. */
+  isExhausted(now: number): boolean {
+    this.refill(now);
+    return this.level < -this.rate.burstBytes;
+  }
+
+  /** Takes `bytes` and returns how long to hold the acknowledgement back, in ms. */
+  take(bytes: number, now: number): number {
+    this.refill(now);
+    this.level -= bytes;
+    if (this.level >= 0) return 0;
+    return Math.min(this.rate.maxAckDelayMs, Math.ceil((-this.level / this.rate.bytesPerSec) * 1000));
+  }
+
+  private refill(now: number): void {
+    const elapsed = Math.max(0, now - this.updatedAt) / 1000;
+    this.level = Math.min(this.rate.burstBytes, this.level + elapsed * this.rate.bytesPerSec);
+    this.updatedAt = now;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Hub settings: appearance, enrollment tokens, retention and the hub's addresses.
+ */
+import { Card, SegmentedControl, SimpleGrid, Stack, Text, Title, useMantineColorScheme, type MantineColorScheme } from '@mantine/core';
+import type { ReactNode } from 'react';
+import { useLiveData } from '../../api/live-data.js';
+import { Page } from '../../components/Page.js';
+import { PageHeader } from '../../components/PageHeader.js';
+import { DesktopSection } from './DesktopSection.js';
+import { RetentionSection } from './RetentionSection.js';
+import { TokensSection } from './TokensSection.js';
+
+function Section({ title, description, children }: { title: string; description: string; children: ReactNode }) {
+  return (
+    <Card withBorder radius="md" padding="lg" component="section" aria-label={title}>
+      <Title order={4}>{title}</Title>
+      <Text size="sm" c="dimmed" mb="md">{description}</Text>
+      {children}
+    </Card>
+  );
+}
+
+function Fact({ label, value }: { label: string; value: string }) {
+  return (
+    <Stack gap={2}>
+      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>{label}</Text>
+      <Text size="sm" ff="monospace">{value}</Text>
+    </Stack>
+  );
+}
+
+export function SettingsPage() {
+  const { colorScheme, setColorScheme } = useMantineColorScheme();
+  const { info } = useLiveData();
+
+  return (
+    <Page label="Settings">
+      <PageHeader title="Settings" />
+      <Stack gap="md">
+        <Section title="Appearance" description="Kept in this browser or window.">
+          <SegmentedControl
+            aria-label="Theme"
+            value={colorScheme}
+            onChange={(value) => setColorScheme(value as MantineColorScheme)}
+            data={[
+              { value: 'light', label: 'Light' },
+              { value: 'dark', label: 'Dark' },
+              { value: 'auto', label: 'Follow the system' },
+            ]}
+          />
+        </Section>
+        {window.farmboy && (
+          <Section title="Desktop" description="How the desktop app starts.">
+            <DesktopSection api={window.farmboy} />
+          </Section>
+        )}
+        <Section title="Enrollment tokens" description="Agents join with one of these tokens; the hub stores only their hashes.">
+          <TokensSection />
+        </Section>
+        <Section title="Retention" description="How much run history the hub keeps.">
+          <RetentionSection />
+        </Section>
+        <Section title="Hub" description="Set the ports and remote access with farmboy-hub's --ui-host, --ui-port and --agent-port options.">
+          {/* TODO: change ports, remote UI access and a failure webhook from here; they are start options today. */}
+          <SimpleGrid cols={{ base: 1, md: 3 }}>
+            <Fact label="Version" value={info?.version ?? '–'} />
+            <Fact label="UI and API" value={info?.uiUrl || window.location.origin} />
+            <Fact label="Agents connect to" value={info?.agentJoinUrl ?? '–'} />
+          </SimpleGrid>
+        </Section>
+      </Stack>
+    </Page>
+  );
+}

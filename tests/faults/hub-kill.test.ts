@@ -1,0 +1,75 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Run } from '../../electron/hub/model.js';
+import { openStore } from '../../electron/hub/store/index.js';
+import { cleanup, onCleanup, startAgent, startTestHub, tempDir, waitFor } from '../helpers/fleet.js';
+import { makeRun } from '../store/helpers.js';
+import { startHubProcess, type HubProcess } from './helpers/hub-process.js';
+import { TcpProxy } from './helpers/proxy.js';
+import { countingTask, duplicates, expectedLines, taskLines } from './helpers/tasks.js';
+
+afterEach(cleanup);
+
+async function logOf(hub: HubProcess, runId: string): Promise<string> {
+  return (await hub.api<string>('GET', `/api/runs/${runId}/log`)).body;
+}
+
+async function runOf(hub: HubProcess, runId: string): Promise<Run> {
+  return (await hub.api<Run>('GET', `/api/runs/${runId}`)).body;
+}
+
+describe('hub killed with SIGKILL', () => {
+  it('takes the sequence from stored output', async () => {
+    const dataDir = await tempDir('hub-seq');
+    const store = await openStore(dataDir);
+    // The run record was written after event 2; the output of events 3 to 5 reached the disk before the crash.
+    store.runs.put(makeRun({ id: 'run-1', status: 'running', agentId: 'agent-1', lastSeq: 2, logLines: 1, startedAt: 1 }));
+    for (let seq = 2; seq <= 5; seq += 1) store.logs.appendLog('run-1', [{ t: seq, s: 'stdout', m: `line ${seq}` }], { attempt: 1, seq });
+    await store.close();
+
+    const hub = await startTestHub({ dataDir });
+    const run = hub.runs.get('run-1');
+
+    expect(run?.lastSeq).toBe(5);
+    expect(run?.logLines).toBe(4);
+    expect(run?.agentOfflineSince).not.toBeNull();
+  });
+
+  it('carries runs and schedule over a restart', { timeout: 90_000 }, async () => {
+    const dataDir = await tempDir('hub-kill');
+    const hub = await startHubProcess(dataDir);
+    const proxy = await TcpProxy.start(hub.agentPort);
+    onCleanup(() => proxy.close());
+    const url = `${hub.fingerprint === null ? 'http' : 'https'}://127.0.0.1:${proxy.port}`;
+    await startAgent(hub.asHub(url), { name: 'steady', hubUrl: url });
+    await waitFor(async () => (await hub.api<{ status: string }[]>('GET', '/api/agents')).body.some((agent) => agent.status === 'online'), 15_000, 'agent online');
+    const task = countingTask(4_000, 20, 20);
+    const counting = (await hub.api<{ id: string }>('POST', '/api/tasks', { name: 'count', runtime: 'shell', source: task.source })).body;
+    const ticking = (await hub.api<{ id: string }>('POST', '/api/tasks', { name: 'tick', runtime: 'shell', source: 'echo tick' })).body;
+    const scheduled = (await hub.api<{ id: string }>('POST', '/api/jobs', { name: 'every 2 s', taskId: ticking.id, schedule: { cron: '*/2 * * * * *', timezone: 'UTC' } })).body;
+    const runId = (await hub.api<{ id: string }>('POST', `/api/tasks/${counting.id}/runs`, {})).body.id;
+    await waitFor(async () => taskLines(await logOf(hub, runId)).length >= 500, 20_000, 'lines flowing');
+
+    await hub.kill('SIGKILL');
+    await sleep(500);
+    const restarted = await startHubProcess(dataDir, { adminToken: hub.adminToken, agentToken: hub.agentToken });
+    proxy.setTarget(restarted.agentPort);
+    const restartedAt = Date.now();
+    const run = await waitFor(async () => {
+      const current = await runOf(restarted, runId);
+      return current.status === 'succeeded' && current;
+    }, 40_000, 'run succeeded after the restart');
+    const lines = taskLines(await logOf(restarted, runId));
+    const ticks = await waitFor(async () => {
+      const list = (await restarted.api<Run[]>('GET', `/api/runs?jobId=${scheduled.id}`)).body;
+      const after = list.filter((entry) => entry.queuedAt > restartedAt && entry.status === 'succeeded');
+      return after.length >= 2 && after;
+    }, 20_000, 'scheduled runs after the restart');
+
+    expect(duplicates(lines)).toEqual([]);
+    expect(lines).toEqual(expectedLines(1, 4_000));
+    expect(run.attempt).toBe(1);
+    expect(run.logLines).toBe(4_000);
+    expect(ticks.every((entry) => entry.trigger === 'schedule' || entry.trigger === 'catch_up')).toBe(true);
+  });
+});
