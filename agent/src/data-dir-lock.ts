@@ -43,7 +43,7 @@ function readOwner(file: string): number | null {
   }
 }
 
-/** Whether the process exists and, where /proc tells, is a farmboy agent rather than a program that got its PID later. */
+/** Returns whether the process exists and, where /proc shows its command line, is a farmboy agent rather than a program that got its PID later. */
 function isAgentProcess(pid: number): boolean {
   try {
     process.kill(pid, 0);

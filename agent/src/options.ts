@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
+import { LIMITS } from './protocol/index.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -92,7 +93,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): ParsedComm
     loadIntervalMs: envInteger(env, 'FARMBOY_LOAD_INTERVAL_MS', 2_000, 1),
     killGraceMs: envInteger(env, 'FARMBOY_KILL_GRACE_MS', 5_000, 0),
     stopGraceMs: envInteger(env, 'FARMBOY_STOP_GRACE_MS', 30_000, 0),
-    maxRunLogBytes: envInteger(env, 'FARMBOY_MAX_RUN_LOG_BYTES', 50 * 1024 * 1024, 1),
+    maxRunLogBytes: envInteger(env, 'FARMBOY_MAX_RUN_LOG_BYTES', LIMITS.maxRunLogBytes, 1),
     outboxMemoryBytes: envInteger(env, 'FARMBOY_OUTBOX_MEMORY_BYTES', 16 * 1024 * 1024, 64 * 1024),
     outboxSpoolBytes: envInteger(env, 'FARMBOY_OUTBOX_SPOOL_BYTES', 1024 * 1024 * 1024, 1024 * 1024),
     warmHosts: envInteger(env, 'FARMBOY_WARM_HOSTS', MAX_SLOTS, 0),

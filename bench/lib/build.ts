@@ -1,6 +1,6 @@
 /**
  * Builds what the benchmarks start as processes: the agent package and the
- * headless hub (`npm run build`), and the benchmark's own process entries,
+ * headless hub (`npm run build:agent`, `build:hub`), and the benchmark's own process entries,
  * bundled the way scripts/build-hub.mjs bundles the hub, so a child process
  * runs plain JavaScript with no TypeScript loader in it.
  */
@@ -26,9 +26,11 @@ function dependenciesOf(packageFile: string): string[] {
   return [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.devDependencies ?? {})];
 }
 
-/** Runs `npm run build` unless `skipProductBuild`, then bundles the benchmark's process entries. */
+/** Builds the agent and the headless hub unless `skipProductBuild`, then bundles the benchmark's process entries. */
 export async function buildForBench(options: { skipProductBuild: boolean }): Promise<void> {
-  if (!options.skipProductBuild) execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+  if (!options.skipProductBuild) {
+    for (const script of ['build:agent', 'build:hub']) execFileSync('npm', ['run', script, '--silent'], { cwd: ROOT, stdio: 'inherit' });
+  }
   const external = [...dependenciesOf(path.join(ROOT, 'package.json')), ...dependenciesOf(path.join(ROOT, 'agent', 'package.json'))];
   await build({
     entryPoints: ENTRIES,

@@ -8,6 +8,8 @@ export const hubHostOptionsSchema = z.object({
   logLevel: z.string().default('info'),
   /** Interval of the run manager's periodic checks; the product default when absent. */
   tickMs: z.number().positive().optional(),
+  /** Built renderer to serve at `/`; none when absent. */
+  rendererDir: z.string().optional(),
 });
 export type HubHostOptions = z.infer<typeof hubHostOptionsSchema>;
 

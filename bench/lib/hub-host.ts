@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     adminToken: options.adminToken,
     agentToken: options.agentToken,
     logger: createLogger({ level: options.logLevel, pretty: false }),
-    rendererDir: null,
+    rendererDir: options.rendererDir ?? null,
     ...(options.tickMs === undefined ? {} : { tickMs: options.tickMs }),
   });
   const dispatchSamples: number[] = [];

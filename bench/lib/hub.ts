@@ -44,6 +44,8 @@ export interface HubProcessOptions {
   tickMs?: number;
   /** How long to wait for the hub to be ready; large stores take longer. */
   readyTimeoutMs?: number;
+  /** Built renderer the hub serves at `/`. */
+  rendererDir?: string;
 }
 
 /**
@@ -65,6 +67,7 @@ export async function startHubProcess(context: BenchContext, options: HubProcess
     agentToken: randomBytes(24).toString('hex'),
     logLevel: options.logLevel ?? 'info',
     ...(options.tickMs === undefined ? {} : { tickMs: options.tickMs }),
+    ...(options.rendererDir === undefined ? {} : { rendererDir: options.rendererDir }),
   };
   const logFile = path.join(await context.tempDir('hub-log'), 'hub.log');
   const logFd = openSync(logFile, 'a');

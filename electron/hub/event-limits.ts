@@ -168,7 +168,13 @@ export interface OutputRate {
   maxAckDelayMs: number;
 }
 
-export const DEFAULT_OUTPUT_RATE: OutputRate = { bytesPerSec: 4 * 1024 * 1024, burstBytes: 32 * 1024 * 1024, maxAckDelayMs: 5_000 };
+/**
+ * 32 MiB/s is above what one agent's outbox delivers on a 2-core machine
+ * (about 20 MiB/s of output in bench/, the `logs` benchmark), so an honest
+ * agent flooding a log at full speed is not slowed; it still bounds a
+ * hostile one.
+ */
+export const DEFAULT_OUTPUT_RATE: OutputRate = { bytesPerSec: 32 * 1024 * 1024, burstBytes: 64 * 1024 * 1024, maxAckDelayMs: 5_000 };
 
 export class OutputBucket {
   private level: number;

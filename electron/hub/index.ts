@@ -161,7 +161,7 @@ async function assemble(options: HubOptions, store: Store, log: Logger): Promise
     rendererDir: options.rendererDir ?? null,
     health: () => ({ ok: true, version: HUB_VERSION, agentsOnline: fleet.onlineCount(), runsActive: runs.activeRuns().length }),
   });
-  ui = new UiGateway({ httpServer: api.server, service, log: log.child({ component: 'ui' }), access });
+  ui = new UiGateway({ httpServer: api.server, service, log: log.child({ component: 'ui' }), access, lineCount: (runId) => runs.lineCount(runId) });
   runs.on('run', (run) => ui?.runChanged(run));
   runs.on('log', (runId, lines) => ui?.logAppended(runId, lines));
   runs.on('records', (runId, records) => ui?.recordsAppended(runId, records));

@@ -65,6 +65,8 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
   private readonly active = new Map<string, Run>();
   /** Runs whose counters or progress changed since they were last written. */
   private readonly dirty = new Set<string>();
+  /** Lines in each active run's log, agent and system lines alike, so watchers can join a live log without gaps. */
+  private readonly logLineCounts = new Map<string, number>();
   private readonly assignedAt = new Map<string, number>();
   private readonly timeoutCancelSent = new Set<string>();
   private readonly queue = new DispatchQueue();
@@ -100,6 +102,7 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
       const run: Run = { ...stored, lastSeq, logLines: scan.logLines, logBytes: scan.logBytes, recordCount: scan.recordCount };
       const restored = run.status === 'queued' ? run : { ...run, agentOfflineSince: now };
       this.active.set(run.id, restored);
+      this.logLineCounts.set(run.id, scan.totalLogLines);
       this.queue.update(run.id, undefined, restored);
       this.dirty.add(run.id);
       if (run.agentId) this.fleet.noteAssigned(run.agentId, run.id, 0);
@@ -231,6 +234,7 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
       }
       case 'log': {
         this.store.logs.appendLog(run.id, event.lines, { attempt: run.attempt, seq: event.seq });
+        this.countLines(run.id, event.lines.length);
         const bytes = event.lines.reduce((sum, line) => sum + Buffer.byteLength(line.m), 0);
         this.markDirty({ ...run, logLines: run.logLines + event.lines.length, logBytes: run.logBytes + bytes });
         this.emit('log', run.id, event.lines);
@@ -361,10 +365,16 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
   // -------------------------------------------------------------------------
   // Dispatch
 
+  /**
+   * Dispatches once the current synchronous work is done: changes made
+   * together (a batch of events, a burst of fires) share one pass, and a run
+   * queued by an API request is on its way to an agent before the reply is
+   * written.
+   */
   dispatchSoon(): void {
     if (this.dispatchQueued) return;
     this.dispatchQueued = true;
-    setImmediate(() => {
+    queueMicrotask(() => {
       this.dispatchQueued = false;
       this.dispatch(Date.now());
     });
@@ -497,6 +507,7 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
       if (outcome.error && (outcome.status === 'lost' || run.cancelRequestedAt !== null)) this.systemLine(run.id, outcome.at, outcome.error);
       this.commit(next, 'run finished', { status: next.status, exitCode: next.exitCode });
       this.store.logs.closeRun(run.id);
+      this.logLineCounts.delete(run.id);
     }
     this.dispatchSoon();
     return next;
@@ -550,9 +561,19 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
     this.dirty.clear();
   }
 
+  /** Lines appended so far to a run's log; 0 for a run that is final, whose log no longer grows. */
+  lineCount(runId: string): number {
+    return this.logLineCounts.get(runId) ?? 0;
+  }
+
+  private countLines(runId: string, added: number): void {
+    this.logLineCounts.set(runId, (this.logLineCounts.get(runId) ?? 0) + added);
+  }
+
   private systemLine(runId: string, at: number, message: string): void {
     const lines: StoredLogLine[] = [{ t: at, s: 'system', m: message }];
     this.store.logs.appendLog(runId, lines);
+    this.countLines(runId, 1);
     this.emit('log', runId, lines);
   }
 

@@ -1,8 +1,12 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-/** A new random token: 192 bits, URL-safe. */
+/**
+ * Creates a random token: 192 bits as hex. Hex rather than base64url because
+ * a token goes on command lines, where one starting with `-` reads as an
+ * option.
+ */
 export function createToken(): string {
-  return randomBytes(24).toString('base64url');
+  return randomBytes(24).toString('hex');
 }
 
 export function hashToken(token: string): string {

@@ -34,11 +34,22 @@ export interface UiGatewayOptions {
   log: Logger;
   /** Checks the admin token and the failure limit per address. */
   access: AdminAccess;
+  /** Lines appended so far to a run's log. */
+  lineCount(runId: string): number;
+}
+
+/** What reached a run while a new watcher was still reading its stored log and records. */
+interface CatchUp {
+  socketId: string;
+  lines: StoredLogLine[];
+  records: Json[];
 }
 
 export class UiGateway {
   private readonly io: Server<UiClientEvents, UiServerEvents>;
   private readonly invalid: RateLimitedLog;
+  /** Per run, the watch requests still reading its stored output: their sockets get live pushes only once caught up. */
+  private readonly catchingUp = new Map<string, Set<CatchUp>>();
   private pending: { runs: Map<string, Run>; agents: Map<string, AgentView>; jobs: Set<string>; tasks: Set<string> } = emptyPending();
   private readonly pendingLogs = new Map<string, StoredLogLine[]>();
   private readonly pendingRecords = new Map<string, Json[]>();
@@ -84,7 +95,7 @@ export class UiGateway {
 
   private async call(socket: UiSocket, method: UiMethod, params: unknown): Promise<unknown> {
     const service = this.options.service;
-    const id = () => idParams.parse(params).id;
+    const id = () => parseInput(idParams, params).id;
     const field = (name: string) => (params as Record<string, unknown> | null)?.[name];
     switch (method) {
       case 'agents.list': return service.listAgents();
@@ -132,18 +143,40 @@ export class UiGateway {
     }
   }
 
+  /**
+   * Sends a new watcher the stored log and records, then live pushes. The
+   * socket joins the run's room at once but is left out of its pushes until
+   * it has read what is stored; what arrived meanwhile and was not in what
+   * it read is added to its reply, so no line is lost or doubled.
+   */
   private async watch(socket: UiSocket, runId: string): Promise<{ lines: StoredLogLine[]; records: Json[] }> {
-    const lines: StoredLogLine[] = [];
-    for await (const line of this.options.service.readLog(runId)) {
-      lines.push(line);
-      if (lines.length > WATCH_BACKLOG_LINES) lines.shift();
+    const linesBefore = this.options.lineCount(runId);
+    const recordsBefore = this.options.service.getRun(runId).recordCount;
+    const arrived: CatchUp = { socketId: socket.id, lines: [], records: [] };
+    const watchers = this.catchingUp.get(runId) ?? new Set<CatchUp>();
+    watchers.add(arrived);
+    this.catchingUp.set(runId, watchers);
+    try {
+      await socket.join(`run:${runId}`);
+      const lines: StoredLogLine[] = [];
+      let linesRead = 0;
+      for await (const line of this.options.service.readLog(runId)) {
+        linesRead += 1;
+        lines.push(line);
+        if (lines.length > WATCH_BACKLOG_LINES) lines.shift();
+      }
+      const records: Json[] = [];
+      for await (const record of this.options.service.readRecords(runId)) records.push(record);
+
+      // Pending pushes go to the other watchers while this socket is still left out of them.
+      this.flush();
+      lines.push(...arrived.lines.slice(Math.max(0, linesRead - linesBefore)));
+      records.push(...arrived.records.slice(Math.max(0, records.length - recordsBefore)));
+      return { lines: lines.slice(-WATCH_BACKLOG_LINES), records };
+    } finally {
+      watchers.delete(arrived);
+      if (watchers.size === 0) this.catchingUp.delete(runId);
     }
-    const records: Json[] = [];
-    for await (const record of this.options.service.readRecords(runId)) records.push(record);
-    // Joined after reading, and lines pushed meanwhile are still pending: flush them now so none is lost or doubled.
-    this.flush();
-    await socket.join(`run:${runId}`);
-    return { lines, records };
   }
 
   private async follow(socket: UiSocket): Promise<Run[]> {
@@ -170,6 +203,7 @@ export class UiGateway {
   }
 
   logAppended(runId: string, lines: StoredLogLine[]): void {
+    for (const watcher of this.catchingUp.get(runId) ?? []) watcher.lines.push(...lines);
     if (!this.hasWatchers(runId)) return;
     const list = this.pendingLogs.get(runId);
     if (list) list.push(...lines);
@@ -178,11 +212,16 @@ export class UiGateway {
   }
 
   recordsAppended(runId: string, records: Json[]): void {
+    for (const watcher of this.catchingUp.get(runId) ?? []) watcher.records.push(...records);
     if (!this.hasWatchers(runId)) return;
     const list = this.pendingRecords.get(runId);
     if (list) list.push(...records);
     else this.pendingRecords.set(runId, [...records]);
     this.flushSoon();
+  }
+
+  private socketsCatchingUp(runId: string): string[] {
+    return [...(this.catchingUp.get(runId) ?? [])].map((watcher) => watcher.socketId);
   }
 
   private hasWatchers(runId: string): boolean {
@@ -206,9 +245,13 @@ export class UiGateway {
     }
     this.pending = emptyPending();
     // A socket in both rooms gets each push once.
-    for (const [runId, lines] of this.pendingLogs) namespace.to([`run:${runId}`, FOLLOW_ROOM]).emit('log', { runId, lines });
+    for (const [runId, lines] of this.pendingLogs) {
+      namespace.to([`run:${runId}`, FOLLOW_ROOM]).except(this.socketsCatchingUp(runId)).emit('log', { runId, lines });
+    }
     this.pendingLogs.clear();
-    for (const [runId, records] of this.pendingRecords) namespace.to(`run:${runId}`).emit('records', { runId, records });
+    for (const [runId, records] of this.pendingRecords) {
+      namespace.to(`run:${runId}`).except(this.socketsCatchingUp(runId)).emit('records', { runId, records });
+    }
     this.pendingRecords.clear();
   }
 

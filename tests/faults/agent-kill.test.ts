@@ -20,7 +20,7 @@ describe('agent killed with SIGKILL', () => {
     const task = countingTask(100, 10);
     const { id: taskId } = await createShellTask(hub, task.source);
     const runId = (await hub.api<{ id: string }>('POST', `/api/tasks/${taskId}/runs`, {})).body.id;
-    await waitFor(async () => taskLines(await logOf(hub, runId)).length >= 5, 15_000, 'first lines');
+    await waitFor(async () => taskLines(await logOf(hub, runId)).length >= 5, 30_000, 'first lines');
 
     proxy.cut('reset');
     await waitFor(() => task.alive().length === 0, 20_000, 'the task to finish offline');
@@ -45,7 +45,7 @@ describe('agent killed with SIGKILL', () => {
     const { id: taskId } = await createShellTask(hub, task.source);
     const job = await createJob(hub, { name: 'retried', taskId, retries: 1, retryDelaySec: 0 });
     const runId = (await hub.api<{ id: string }>('POST', `/api/jobs/${job.id}/runs`)).body.id;
-    await waitFor(async () => taskLines(await logOf(hub, runId)).length >= 5, 15_000, 'first lines');
+    await waitFor(async () => taskLines(await logOf(hub, runId)).length >= 5, 30_000, 'first lines');
 
     first?.process.kill('SIGKILL');
     await startAgent(hub, { name: 'second' });
@@ -73,7 +73,7 @@ describe('agent killed with SIGKILL', () => {
     const task = countingTask(10_000, 50);
     const { id: taskId } = await createShellTask(hub, task.source);
     const runId = (await hub.api<{ id: string }>('POST', `/api/tasks/${taskId}/runs`, {})).body.id;
-    await waitFor(() => hub.runs.get(runId)?.status === 'running', 15_000, 'run started');
+    await waitFor(() => hub.runs.get(runId)?.status === 'running', 30_000, 'run started');
 
     const second = await startAgent(hub, { name: 'intruder', dataDir: first?.dataDir });
     const code = await second.exited;
@@ -91,7 +91,7 @@ describe('agent killed with SIGKILL', () => {
     const { id: taskId } = await createShellTask(hub, task.source);
     const job = await createJob(hub, { name: 'forbid overlap', taskId, overlap: 'skip' });
     const firstId = (await hub.api<{ id: string }>('POST', `/api/jobs/${job.id}/runs`)).body.id;
-    await waitFor(async () => taskLines(await logOf(hub, firstId)).length >= 5, 15_000, 'first lines');
+    await waitFor(async () => taskLines(await logOf(hub, firstId)).length >= 5, 30_000, 'first lines');
 
     agent?.process.kill('SIGKILL');
     await agent?.exited;

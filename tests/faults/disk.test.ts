@@ -57,7 +57,7 @@ describe.runIf(canMount)('full or read-only data directory', () => {
     const task = countingTask(300, 30, 10);
     const { id: taskId } = await createShellTask(hub, task.source);
     const runId = (await hub.api<{ id: string }>('POST', `/api/tasks/${taskId}/runs`, {})).body.id;
-    await waitFor(async () => taskLines(await logOf(hub, runId)).length >= 20, 15_000, 'first lines');
+    await waitFor(async () => taskLines(await logOf(hub, runId)).length >= 20, 30_000, 'first lines');
 
     await disk.fill();
     const run = await waitFor(() => hub.runs.get(runId)?.status === 'succeeded' && hub.runs.get(runId), 30_000, 'run succeeded');

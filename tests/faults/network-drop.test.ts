@@ -28,7 +28,7 @@ describe('network drops between agent and hub', () => {
     const task = countingTask(150, 20);
     const { id: taskId } = await createShellTask(hub, task.source);
     const runId = (await hub.api<{ id: string }>('POST', `/api/tasks/${taskId}/runs`, {})).body.id;
-    await waitFor(async () => taskLines(await logOf(hub, runId)).length >= 20, 15_000, 'first lines');
+    await waitFor(async () => taskLines(await logOf(hub, runId)).length >= 20, 30_000, 'first lines');
 
     proxy.cut(mode);
     await waitFor(() => task.alive().length === 0, 30_000, 'the task to finish offline');
@@ -51,7 +51,7 @@ describe('network drops between agent and hub', () => {
     const { id: taskId } = await createShellTask(hub, task.source);
     const job = await createJob(hub, { name: 'retried', taskId, retries: 1, retryDelaySec: 0 });
     const runId = (await hub.api<{ id: string }>('POST', `/api/jobs/${job.id}/runs`)).body.id;
-    await waitFor(async () => taskLines(await logOf(hub, runId)).length >= 10, 15_000, 'first lines');
+    await waitFor(async () => taskLines(await logOf(hub, runId)).length >= 10, 30_000, 'first lines');
 
     proxy.cut('reset');
     await startAgent(hub, { name: 'second' });
@@ -80,7 +80,7 @@ describe('network drops between agent and hub', () => {
     const { id: doomedTask } = await createShellTask(hub, doomed.source, 'doomed');
     const { id: laterTask } = await createShellTask(hub, 'echo "second run"', 'later');
     const runId = (await hub.api<{ id: string }>('POST', `/api/tasks/${doomedTask}/runs`, {})).body.id;
-    await waitFor(() => hub.runs.get(runId)?.status === 'running', 15_000, 'run started');
+    await waitFor(() => hub.runs.get(runId)?.status === 'running', 30_000, 'run started');
 
     proxy.cut('reset');
     await waitFor(() => hub.runs.get(runId)?.agentOfflineSince, 10_000, 'agent seen offline');
@@ -104,7 +104,7 @@ describe('network drops between agent and hub', () => {
     const task = countingTask(10_000, 100);
     const { id: taskId } = await createShellTask(hub, task.source);
     const runId = (await hub.api<{ id: string }>('POST', `/api/tasks/${taskId}/runs`, {})).body.id;
-    await waitFor(() => hub.runs.get(runId)?.status === 'running', 15_000, 'run started');
+    await waitFor(() => hub.runs.get(runId)?.status === 'running', 30_000, 'run started');
 
     // Neither end notices a silent drop before its heartbeat times out, so the hub sends the cancel into the void.
     proxy.cut('drop');

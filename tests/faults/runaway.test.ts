@@ -21,9 +21,13 @@ function percentile(sorted: number[], p: number): number {
 describe('runaway tasks', () => {
   it('caps a million-line flood', { timeout: 180_000 }, async () => {
     const hub = await startHubProcess(await tempDir('flood'));
-    await startAgent(hub.asHub(''), { name: 'flooded', hubUrl: `${hub.fingerprint === null ? 'http' : 'https'}://127.0.0.1:${hub.agentPort}` });
+    await startAgent(hub.asHub(''), {
+      name: 'flooded',
+      hubUrl: `${hub.fingerprint === null ? 'http' : 'https'}://127.0.0.1:${hub.agentPort}`,
+      env: { FARMBOY_MAX_RUN_LOG_BYTES: String(50 * 1024 * 1024) },
+    });
     await waitFor(async () => (await hub.api<{ status: string }[]>('GET', '/api/agents')).body.some((agent) => agent.status === 'online'), 15_000, 'agent online');
-    // A million lines of 100 bytes: twice the default cap of 50 MiB per run.
+    // A million lines of 100 bytes: twice the agent's cap, set to 50 MiB per run here.
     const source = `awk 'BEGIN { pad = sprintf("%85s", ""); for (i = 1; i <= 1000000; i++) printf "line %07d %s\\n", i, pad }'\n`;
     const { id: taskId } = (await hub.api<{ id: string }>('POST', '/api/tasks', { name: 'flood', runtime: 'shell', source })).body;
 
@@ -76,7 +80,7 @@ describe('runaway tasks', () => {
     const { id: taskId } = await createShellTask(hub, `${sleeper} &\nwait\n`);
     const job = (await hub.api<{ id: string }>('POST', '/api/jobs', { name: 'bounded', taskId, timeoutSec: 2 })).body;
     const runId = (await hub.api<{ id: string }>('POST', `/api/jobs/${job.id}/runs`)).body.id;
-    await waitFor(() => hub.runs.get(runId)?.status === 'running', 15_000, 'run started');
+    await waitFor(() => hub.runs.get(runId)?.status === 'running', 30_000, 'run started');
 
     agent?.process.kill('SIGSTOP');
     onCleanup(() => void agent?.process.kill('SIGCONT'));

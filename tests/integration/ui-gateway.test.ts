@@ -33,11 +33,15 @@ describe('UI gateway', () => {
     const invalid = await request(socket, 'jobs.create', { name: 'no task' });
     const missing = await request(socket, 'runs.get', { id: 'nope' });
     const unknown = await request(socket, 'tasks.explode');
+    const badParams = await request(socket, 'jobs.get', null);
+    const numericId = await request(socket, 'jobs.get', { id: 5 });
 
     expect(created).toMatchObject({ ok: true, data: { version: 1 } });
     expect(invalid).toMatchObject({ ok: false, error: { code: 'invalid', field: 'taskId' } });
     expect(missing).toMatchObject({ ok: false, error: { code: 'not_found' } });
     expect(unknown).toMatchObject({ ok: false, error: { code: 'invalid' } });
+    expect(badParams).toMatchObject({ ok: false, error: { code: 'invalid' } });
+    expect(numericId).toMatchObject({ ok: false, error: { code: 'invalid', field: 'id' } });
   });
 
   it('pushes coalesced changes and live log lines', async () => {
@@ -61,5 +65,26 @@ describe('UI gateway', () => {
     const seen = [...(watched.ok ? watched.data.lines : []), ...logs].filter((line) => line.s === 'stdout').map((line) => line.m);
     expect(seen).toEqual(Array.from({ length: 500 }, (_, i) => `line ${i + 1}`));
     expect(pushes.length).toBeLessThan(20);
+  });
+
+  it.each([1, 2, 3])('joins a busy live log without gaps, try %i', async () => {
+    const hub = await startTestHub();
+    await startAgents(hub, [{ name: 'a' }]);
+    const socket = connectUi(hub, hub.adminToken);
+    const pushed: StoredLogLine[] = [];
+    socket.on('log', (payload: { lines: StoredLogLine[] }) => pushed.push(...payload.lines));
+    await new Promise<void>((resolve) => socket.on('connect', () => resolve()));
+    const task = await createShellTask(hub, 'i=1; while [ $i -le 20000 ]; do echo "line $i"; i=$((i+1)); done');
+    const run = await request<{ id: string }>(socket, 'tasks.run', { id: task.id });
+    if (!run.ok) throw new Error(run.error.message);
+    await waitFor(() => (hub.runs.get(run.data.id)?.logLines ?? 0) > 1000, 15_000, 'first lines stored');
+
+    const watched = await request<{ lines: StoredLogLine[] }>(socket, 'runs.watch', { id: run.data.id });
+    await waitFor(() => hub.runs.get(run.data.id)?.status === 'succeeded', 30_000, 'run succeeded');
+    await waitFor(() => pushed.some((line) => line.m === 'line 20000') || (watched.ok && watched.data.lines.some((line) => line.m === 'line 20000')), 10_000, 'last line seen');
+
+    const seen = [...(watched.ok ? watched.data.lines : []), ...pushed].filter((line) => line.s === 'stdout').map((line) => line.m);
+    const first = Number(seen[0]?.split(' ')[1]);
+    expect(seen).toEqual(Array.from({ length: 20_001 - first }, (_, i) => `line ${first + i}`));
   });
 });

@@ -55,7 +55,7 @@ describe('output lines marked with their event', () => {
     const second = await store.logs.scanRun('run-1', 2);
 
     expect(first.lastSeq).toBe(4);
-    expect(second).toEqual({ lastSeq: 3, logLines: 3, logBytes: 11, recordCount: 3 });
+    expect(second).toMatchObject({ lastSeq: 3, logLines: 3, logBytes: 11, recordCount: 3 });
   });
 
   it('removes an event line cut short', async () => {

@@ -31,7 +31,7 @@ export const LIMITS = {
   /** One emitted record, serialized as JSON. */
   maxRecordBytes: 64 * 1024,
   /** Output kept per run; past it the agent writes one marker and drops the rest. */
-  maxRunLogBytes: 50 * 1024 * 1024,
+  maxRunLogBytes: 100 * 1024 * 1024,
   /** Task source or compiled bundle carried by an assignment. */
   maxCodeBytes: 512 * 1024,
   /**

@@ -3,41 +3,21 @@
  * and run inside a task host process that the agent drives over IPC.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { parseMessage, type Json } from '../protocol/index.js';
 import { hostToAgentSchema, type AgentToHost, type HostToAgent } from '../task-host-protocol.js';
 import { describeExit, type ProcessExit } from './exit-reasons.js';
 import { signalProcessTree } from './process-tree.js';
 import { runEnvironment } from './shell.js';
+import { cacheTaskFile } from './task-cache.js';
 import type { LaunchContext, RunStopReason, TaskProcess } from './types.js';
 import { taskHostSpawnOptions } from './warm-pool.js';
 
 /** Starts a node run in a host from the warm pool when one is ready, or in a host started for it. */
 export async function startNodeTask(context: LaunchContext): Promise<TaskProcess> {
-  const modulePath = await cacheTaskModule(context.settings.dataDir, context.assignment.code, context.assignment.hash);
+  const modulePath = cacheTaskFile(context.settings.dataDir, context.assignment.code, context.assignment.hash, '.mjs');
   const warm = context.settings.warmPool?.take() ?? null;
   const child = warm ?? spawn(process.execPath, [context.settings.taskHostPath], taskHostSpawnOptions(context.runDir, context.baseEnv));
   return new NodeTaskProcess(child, context, modulePath, warm !== null);
-}
-
-/**
- * Writes the module once per hash, through a temporary file and a rename,
- * so a crash never leaves a half-written module under the final name.
- */
-export async function cacheTaskModule(dataDir: string, code: string, hash: string): Promise<string> {
-  const directory = path.join(dataDir, 'tasks');
-  const file = path.join(directory, `${hash}.mjs`);
-  // A stat, not a trip through the thread pool: this is on every node run's start.
-  if (existsSync(file)) return file;
-  // TODO: prune modules of tasks that have not run for a long time.
-  await mkdir(directory, { recursive: true, mode: 0o700 });
-  const temporary = `${file}.${randomUUID()}.tmp`;
-  await writeFile(temporary, code, { mode: 0o600 });
-  await rename(temporary, file);
-  return file;
 }
 
 class NodeTaskProcess implements TaskProcess {

@@ -1,12 +1,14 @@
 /**
- * Shell tasks: the script is written to the run directory and run by
- * /bin/sh, with the config in FARMBOY_CONFIG and in a JSON file.
+ * Shell tasks: the script, cached by hash in the data directory, is run by
+ * /bin/sh in the run's scratch directory, with the config in FARMBOY_CONFIG
+ * and in a JSON file there.
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Json } from '../protocol/index.js';
 import { parseProtocolLine } from './line-protocol.js';
+import { cacheTaskFile } from './task-cache.js';
 import type { LaunchContext, TaskProcess } from './types.js';
 
 const isWindows = process.platform === 'win32';
@@ -19,11 +21,10 @@ const MAX_CONFIG_ENV_BYTES = 64 * 1024;
 
 export async function startShellTask(context: LaunchContext): Promise<TaskProcess> {
   const { assignment, runDir, output } = context;
-  const scriptPath = path.join(runDir, isWindows ? 'task.cmd' : 'task.sh');
+  const scriptPath = cacheTaskFile(context.settings.dataDir, assignment.code, assignment.hash, isWindows ? '.cmd' : '.sh');
   const configPath = path.join(runDir, 'config.json');
   const configJson = JSON.stringify(assignment.config);
-  // Synchronous: two small files, written faster than two trips through libuv's thread pool, which is on the dispatch path.
-  writeFileSync(scriptPath, assignment.code, { mode: 0o700 });
+  // Synchronous: one small file, written sooner than through a trip to libuv's thread pool, on every run's start.
   writeFileSync(configPath, configJson, { mode: 0o600 });
 
   const env: NodeJS.ProcessEnv = { ...context.baseEnv, ...assignment.env, ...runEnvironment(context), FARMBOY_CONFIG_FILE: configPath };

@@ -72,10 +72,13 @@ export interface OutputScan {
   /** UTF-8 bytes of those lines' text. */
   logBytes: number;
   recordCount: number;
+  /** Every line in the log, the hub's system lines included. */
+  totalLogLines: number;
 }
 
 /** Adds one parsed line to a scan. */
 export function addToScan(scan: OutputScan, kind: OutputKind, line: ParsedOutputLine, attempt: number): void {
+  if (kind === 'logs') scan.totalLogLines += line.items.filter(isLogLine).length;
   if (line.mark === null) return;
   if (line.mark.attempt === attempt) scan.lastSeq = Math.max(scan.lastSeq, line.mark.seq);
   if (kind === 'records') {

@@ -139,7 +139,7 @@ export class FileRunOutputStore implements RunOutputStore {
   async scanRun(runId: string, attempt: number): Promise<OutputScan> {
     assertRunId(runId);
     await this.flushRuns([runId]);
-    const scan: OutputScan = { lastSeq: 0, logLines: 0, logBytes: 0, recordCount: 0 };
+    const scan: OutputScan = { lastSeq: 0, logLines: 0, logBytes: 0, recordCount: 0, totalLogLines: 0 };
     for (const kind of ['logs', 'records'] as const) {
       const path = this.pathOf(kind, runId);
       const file = this.files.get(path);
