@@ -8,7 +8,7 @@
  * after the next `hello`, or after a backoff when the hub did not respond.
  *
  * With a spool (`outbox-spill.ts`), every sealed event is written to the
- * data directory before it is sent, so events survive a crash of the agent.
+ * data directory as it is sent, so events survive a crash of the agent.
  * Past `maxBufferedBytes` the newest ones are dropped from memory and read
  * back from the spool when their turn comes. Without one, events live in
  * memory only. Either way nothing is dropped: when memory (or the spool,

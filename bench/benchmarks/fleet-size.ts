@@ -28,18 +28,19 @@ async function steadyState(pid: number, windowMs: number): Promise<{ cpu: number
   return { cpu: coreShare(first, last), rssBytes: last.rssBytes };
 }
 
-/** Places `count` runs one at a time on the simulated fleet and returns the hub's time per placement in ms. */
-async function placements(hub: HubProcess, count: number): Promise<number[]> {
+/** Places `count` runs one at a time on the simulated fleet; returns the hub's decision times and whole passes, in ms. */
+async function placements(hub: HubProcess, count: number): Promise<{ decisions: number[]; passes: number[] }> {
   const taskId = await createTask(hub, 'shell', 'echo placed\n');
   const events = new RunEvents(hub);
   await hub.watch({ statuses: ['succeeded', 'failed'], firstLine: false, lastLinePrefix: null });
   await hub.dispatchTimings();
+  await hub.placementTimings();
   for (let index = 0; index < count; index += 1) {
     const runId = await runTask(hub, taskId);
     await events.timeOf(runId, () => true);
     events.forget(runId);
   }
-  return hub.dispatchTimings();
+  return { decisions: await hub.placementTimings(), passes: await hub.dispatchTimings() };
 }
 
 /** The same connections and load reports against a bare socket.io server, for the limit. */
@@ -75,7 +76,9 @@ export const fleetSizeBenchmark: Benchmark = {
     context.log(`${count} agents online after ${stormMs.toFixed(0)} ms`);
     await sleep(context.quick ? 2_000 : 10_000);
     const steady = await steadyState(hub.pid, windowMs);
-    const placing = summarize(await placements(hub, context.quick ? 20 : 200));
+    const placed = await placements(hub, context.quick ? 20 : 200);
+    const placing = summarize(placed.decisions);
+    const passes = summarize(placed.passes);
     const bare = await bareFleet(context, count, windowMs);
 
     return {
@@ -83,9 +86,17 @@ export const fleetSizeBenchmark: Benchmark = {
         { key: 'connect-storm', label: `${count} agents connecting at once until all are online`, unit: 'ms', value: stormMs, budget: { op: '<=', value: 10_000 }, limit: { label: 'the same connections to a bare socket.io server', value: bare.connectMs } },
         { key: 'hub-cpu', label: 'hub CPU at steady state, share of one core', unit: '%', value: steady.cpu * 100, budget: { op: '<=', value: 10 }, limit: { label: 'bare socket.io server under the same load reports', value: bare.cpu * 100 } },
         { key: 'hub-rss', label: 'hub resident memory at steady state', unit: 'MB', value: steady.rssBytes / MB, budget: { op: '<=', value: 300 }, limit: { label: 'bare socket.io server with the same connections', value: bare.rssBytes / MB } },
-        { key: 'placement.p99', label: 'placement decision among the fleet, p99', unit: 'ms', value: placing.p99, budget: { op: '<=', value: 1 }, summary: placing, note: 'a dispatch pass that placed one run, timed inside the hub: fleet snapshot, choice of agent and the assignment sent' },
+        {
+          key: 'placement.p99',
+          label: 'placement decision among the fleet, p99',
+          unit: 'ms',
+          value: placing.p99,
+          budget: { op: '<=', value: 1 },
+          summary: placing,
+          note: `fleet snapshot and choice of agent, timed inside the hub; the whole dispatch pass with the assignment sent: p50 ${passes.p50.toFixed(2)} ms, p99 ${passes.p99.toFixed(2)} ms`,
+        },
       ],
-      details: { agents: count, windowMs, bare },
+      details: { agents: count, windowMs, bare, dispatchPassMs: passes },
     };
   },
 };

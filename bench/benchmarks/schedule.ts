@@ -3,14 +3,14 @@
  * starts a shell task; each run's start (the agent's `started` report, taken
  * right after the spawn) is compared with the second boundary it fired for.
  * Read against a timer set for the same boundaries that spawns the same
- * script in this process.
+ * script from a small Node process.
  */
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startAgentProcesses } from '../lib/agents.js';
-import { sleep, waitUntil, type Benchmark } from '../lib/context.js';
+import { waitUntil, type Benchmark } from '../lib/context.js';
 import { createJob, createTask, startHubProcess } from '../lib/hub.js';
+import { boundarySpawnLateness } from '../lib/limits.js';
 import { median, summarize } from '../lib/stats.js';
 
 const SCRIPT = 'echo tick\n';
@@ -20,24 +20,6 @@ interface RunRecord {
   status: string;
   queuedAt: number;
   startedAt: number | null;
-}
-
-/** Lateness in ms of spawning the script from a timer set for each of the next `count` second boundaries. */
-async function timerSpawnLateness(script: string, count: number): Promise<number[]> {
-  const lateness: number[] = [];
-  for (let index = 0; index < count; index += 1) {
-    const boundary = Math.ceil((Date.now() + 1) / 1000) * 1000;
-    await sleep(boundary - Date.now());
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn('/bin/sh', [script], { stdio: ['ignore', 'pipe', 'pipe'] });
-      child.stdout.resume();
-      child.stderr.resume();
-      child.once('spawn', () => lateness.push(Date.now() - boundary));
-      child.once('error', reject);
-      child.once('close', () => resolve());
-    });
-  }
-  return lateness;
 }
 
 export const scheduleBenchmark: Benchmark = {
@@ -69,7 +51,7 @@ export const scheduleBenchmark: Benchmark = {
 
     const scratch = await context.tempDir('timer');
     await writeFile(path.join(scratch, 'task.sh'), SCRIPT);
-    const limit = await timerSpawnLateness(path.join(scratch, 'task.sh'), context.quick ? 3 : 20);
+    const limit = await boundarySpawnLateness(context.quick ? 3 : 20, '/bin/sh', [path.join(scratch, 'task.sh')]);
     const summary = summarize(startDelay);
     return {
       figures: [

@@ -15,7 +15,7 @@ export type HubHostOptions = z.infer<typeof hubHostOptionsSchema>;
 
 export const hubHostRequestSchema = z.object({
   id: z.number(),
-  method: z.enum(['usage', 'stop', 'watch', 'dispatchTimings']),
+  method: z.enum(['usage', 'stop', 'watch', 'dispatchTimings', 'placementTimings']),
   params: z.unknown().optional(),
 });
 export type HubHostRequest = z.infer<typeof hubHostRequestSchema>;

@@ -8,6 +8,8 @@
  *
  * Bundled by bench/lib/build.ts into out/bench/hub-host.js.
  */
+import diagnostics_channel from 'node:diagnostics_channel';
+import type { PlacementDecision } from '../../electron/hub/dispatch-queue.js';
 import { startHub, type Hub } from '../../electron/hub/index.js';
 import { createLogger } from '../../electron/hub/logger.js';
 import type { Run } from '../../electron/hub/model.js';
@@ -72,6 +74,11 @@ async function main(): Promise<void> {
   });
   const dispatchSamples: number[] = [];
   timeDispatch(hub, dispatchSamples);
+  const placementSamples: number[] = [];
+  diagnostics_channel.subscribe('farmboy:placement', (message) => {
+    const decision = message as PlacementDecision;
+    if (decision.agentId !== null) placementSamples.push(decision.decisionMs);
+  });
 
   process.on('message', (raw) => {
     const parsed = hubHostRequestSchema.safeParse(raw);
@@ -84,6 +91,8 @@ async function main(): Promise<void> {
       send({ type: 'reply', id, result: null });
     } else if (method === 'dispatchTimings') {
       send({ type: 'reply', id, result: dispatchSamples.splice(0) });
+    } else if (method === 'placementTimings') {
+      send({ type: 'reply', id, result: placementSamples.splice(0) });
     } else {
       void hub.stop().then(() => {
         send({ type: 'reply', id, result: null });

@@ -28,7 +28,10 @@ export interface HubProcess {
   onMessage(listener: (message: HubHostMessage) => void): () => void;
   watch(request: WatchRequest): Promise<void>;
   usage(): Promise<{ cpu: NodeJS.CpuUsage; memory: NodeJS.MemoryUsage }>;
+  /** Dispatch passes that placed runs since the last call: ms per run placed, sending included. */
   dispatchTimings(): Promise<number[]>;
+  /** Placement decisions since the last call, in ms, from the hub's `farmboy:placement` diagnostics channel. */
+  placementTimings(): Promise<number[]>;
   /** Stops the hub gracefully (store flushed, lock released) and waits for the process to exit. */
   stop(): Promise<void>;
 }
@@ -150,6 +153,7 @@ function createHandle(
     watch: async (watchRequest) => void (await request('watch', watchRequest)),
     usage: async () => (await request('usage')) as { cpu: NodeJS.CpuUsage; memory: NodeJS.MemoryUsage },
     dispatchTimings: async () => (await request('dispatchTimings')) as number[],
+    placementTimings: async () => (await request('placementTimings')) as number[],
     async stop() {
       // The host exits once the hub has stopped; its reply may be lost with the channel, so the exit is what counts.
       if (child.connected) void request('stop');

@@ -3,9 +3,10 @@
  * the same run on the same machine: starting a process, a loopback round
  * trip, a socket.io round trip.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { Server } from 'socket.io';
 import { io, type Socket as ClientSocket } from 'socket.io-client';
 import { BARE_SERVER } from './build.js';
@@ -19,41 +20,32 @@ export interface SpawnTiming {
   reapMs: number;
 }
 
-/** Spawns `command` once with piped output, as the agent does, and times its start and its end. */
-export function spawnOnce(command: string, args: string[], cwd?: string): Promise<SpawnTiming> {
+const SPAWN_PROBE = fileURLToPath(new URL('./spawn-probe.mjs', import.meta.url));
+
+/** Runs spawn-probe.mjs in a fresh Node process and returns what it printed. */
+function probe<T>(mode: 'serial' | 'rate' | 'boundary', count: number, concurrency: number, command: string, args: string[], cwd?: string): Promise<T> {
   return new Promise((resolve, reject) => {
-    const started = nowMs();
-    let startMs = Number.NaN;
-    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.resume();
-    child.stderr.resume();
-    child.once('spawn', () => (startMs = nowMs() - started));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      if (code !== 0) reject(new Error(`${command} ${args.join(' ')} exited with ${code}`));
-      else resolve({ startMs, reapMs: nowMs() - started });
+    execFile(process.execPath, [SPAWN_PROBE, mode, String(count), String(concurrency), command, ...args], { cwd, maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
+      if (error) reject(error);
+      else resolve(JSON.parse(stdout) as T);
     });
   });
 }
 
+/** Spawns `command` `count` times one after another, as the agent does (piped output), from a fresh Node process. */
 export async function spawnSamples(count: number, command: string, args: string[], cwd?: string): Promise<SpawnTiming[]> {
-  const samples: SpawnTiming[] = [];
-  for (let index = 0; index < count; index += 1) samples.push(await spawnOnce(command, args, cwd));
-  return samples;
+  const result = await probe<{ startMs: number[]; reapMs: number[] }>('serial', count, 1, command, args, cwd);
+  return result.startMs.map((startMs, index) => ({ startMs, reapMs: result.reapMs[index] ?? Number.NaN }));
 }
 
-/** Runs `total` spawns of `command` with `concurrency` at a time and returns processes per second. */
+/** Runs `total` spawns of `command` with `concurrency` at a time from a fresh Node process and returns processes per second. */
 export async function spawnRate(total: number, concurrency: number, command: string, args: string[], cwd?: string): Promise<number> {
-  let next = 0;
-  const started = nowMs();
-  const worker = async (): Promise<void> => {
-    while (next < total) {
-      next += 1;
-      await spawnOnce(command, args, cwd);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return total / ((nowMs() - started) / 1000);
+  return (await probe<{ perSecond: number }>('rate', total, concurrency, command, args, cwd)).perSecond;
+}
+
+/** Lateness in ms of spawning `command` from a timer set for each of the next `count` second boundaries, in a fresh Node process. */
+export async function boundarySpawnLateness(count: number, command: string, args: string[]): Promise<number[]> {
+  return (await probe<{ latenessMs: number[] }>('boundary', count, 1, command, args)).latenessMs;
 }
 
 /** Round trips of one byte over a loopback TCP connection, in ms. */
@@ -114,7 +106,7 @@ export async function socketIoRoundTrips(count: number): Promise<number[]> {
   });
 }
 
-/** Starts `node -e 0` `count` times and returns each start-to-exit time in ms. */
+/** Starts `node -e 0` `count` times from a fresh Node process and returns each start-to-exit time in ms. */
 export async function nodeStarts(count: number): Promise<number[]> {
   const samples = await spawnSamples(count, process.execPath, ['-e', '0']);
   return samples.map((sample) => sample.reapMs);

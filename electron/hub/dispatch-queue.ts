@@ -5,6 +5,7 @@
  * number of queued runs it looks at, not a scan and a sort of every active
  * run.
  */
+import diagnostics_channel from 'node:diagnostics_channel';
 import type { Run } from './model.js';
 import type { Candidate } from './placement.js';
 
@@ -90,12 +91,31 @@ export function freeSlots(candidates: readonly Candidate[]): number {
 /** One dispatch pass: the fleet snapshot it places on and what it learned so far. */
 export interface DispatchPass {
   now: number;
-  candidates: Candidate[];
+  /** The fleet's live candidates: an assignment made in the pass shows in them at once. */
+  candidates: readonly Candidate[];
   /** Free slots left among online, non-draining agents. */
   free: number;
   /** Waiting reason per set of required tags that no agent could take in this pass. */
   unplaceable: Map<string, string>;
+  /** Time taken by the fleet snapshot, in ms, until the pass's first decision counts it. */
+  snapshotMs: number;
 }
+
+/** One placement decision, as published on `placementChannel`. */
+export interface PlacementDecision {
+  runId: string;
+  /** The chosen agent, or null when the run has to wait. */
+  agentId: string | null;
+  /** Time to choose, in ms: the fleet snapshot (once per pass) and the choice among its agents. */
+  decisionMs: number;
+}
+
+/**
+ * Every placement decision with its duration, on the diagnostics channel
+ * `farmboy:placement`, for benchmarks and monitoring; nothing is built
+ * while no one subscribes.
+ */
+export const placementChannel = diagnostics_channel.channel('farmboy:placement');
 
 /** What placing one queued run came to. */
 export type PlaceOutcome = { kind: 'placed' } | { kind: 'ended' } | { kind: 'waiting'; reason: string | null };

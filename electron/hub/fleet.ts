@@ -26,8 +26,56 @@ export interface AgentSession {
   refusing: 'stopping' | 'busy' | null;
 }
 
+/**
+ * A session as placement sees it. The figures are read from the session at
+ * each access, so a candidate stays current without being rebuilt: an
+ * assignment made earlier in the same dispatch pass already counts.
+ */
+class SessionCandidate implements Candidate {
+  constructor(private readonly session: AgentSession) {}
+
+  get id(): string {
+    return this.session.record.id;
+  }
+  get online(): boolean {
+    return this.session.online;
+  }
+  get draining(): boolean {
+    return this.session.record.draining || this.session.refusing !== null;
+  }
+  get tags(): readonly string[] {
+    return this.session.record.tags;
+  }
+  get slots(): number {
+    return this.session.record.slots;
+  }
+  get running(): number {
+    return this.session.runs.size;
+  }
+  get maxLoad(): number | null {
+    return this.session.record.maxLoad;
+  }
+  get load(): number | null {
+    return this.session.load;
+  }
+  get cpu(): number | null {
+    return this.session.cpu;
+  }
+  get cpus(): number {
+    return this.session.record.facts?.cpus ?? 1;
+  }
+  get assignedSinceReport(): number {
+    return this.session.assignedSinceReport;
+  }
+  get lastAssignedAt(): number {
+    return this.session.lastAssignedAt;
+  }
+}
+
 export class Fleet {
   private readonly sessions = new Map<string, AgentSession>();
+  /** Live candidates of all sessions, rebuilt only when an agent joins or is forgotten. */
+  private candidateList: readonly Candidate[] | null = null;
 
   constructor(records: readonly AgentRecord[]) {
     for (const record of records) this.sessions.set(record.id, newSession(record));
@@ -53,6 +101,7 @@ export class Fleet {
       draining: existing?.record.draining ?? false,
     };
     const session = existing ?? newSession(record);
+    if (!existing) this.candidateList = null;
     session.record = record;
     session.online = true;
     session.assignedSinceReport = 0;
@@ -72,6 +121,7 @@ export class Fleet {
   }
 
   forget(agentId: string): boolean {
+    this.candidateList = null;
     return this.sessions.delete(agentId);
   }
 
@@ -103,25 +153,14 @@ export class Fleet {
     if (session) session.refusing = refusing;
   }
 
-  candidates(): Candidate[] {
-    const list: Candidate[] = [];
-    for (const session of this.sessions.values()) {
-      list.push({
-        id: session.record.id,
-        online: session.online,
-        draining: session.record.draining || session.refusing !== null,
-        tags: session.record.tags,
-        slots: session.record.slots,
-        running: session.runs.size,
-        maxLoad: session.record.maxLoad,
-        load: session.load,
-        cpu: session.cpu,
-        cpus: session.record.facts?.cpus ?? 1,
-        assignedSinceReport: session.assignedSinceReport,
-        lastAssignedAt: session.lastAssignedAt,
-      });
-    }
-    return list;
+  /**
+   * Every known agent as a placement candidate. The list is shared and its
+   * entries read the sessions live, so a dispatch pass costs no copy of the
+   * fleet; treat it as read-only.
+   */
+  candidates(): readonly Candidate[] {
+    this.candidateList ??= [...this.sessions.values()].map((session) => new SessionCandidate(session));
+    return this.candidateList;
   }
 
   view(agentId: string): AgentView | undefined {

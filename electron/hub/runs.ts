@@ -24,7 +24,7 @@ import {
   type RunRef,
 } from 'farmboy-agent/protocol';
 import { isFinal, type Job, type Json, type Run, type RunTrigger, type StoredLogLine, type Task } from './model.js';
-import { DispatchQueue, freeSlots, type DispatchPass, type PlaceOutcome } from './dispatch-queue.js';
+import { DispatchQueue, freeSlots, placementChannel, type DispatchPass, type PlaceOutcome, type PlacementDecision } from './dispatch-queue.js';
 import { pickAgent } from './placement.js';
 import { assign, cancelQueued, createRun, finishAttempt, markStarted, unassign, type AttemptOutcome } from './run-state.js';
 import type { Fleet } from './fleet.js';
@@ -389,8 +389,10 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
     if (this.queue.size === 0) return;
     const refresh = this.refreshWaiting;
     this.refreshWaiting = false;
+    const snapshotStarted = performance.now();
     const candidates = this.fleet.candidates();
-    const pass: DispatchPass = { now, candidates, free: freeSlots(candidates), unplaceable: new Map() };
+    const snapshotMs = performance.now() - snapshotStarted;
+    const pass: DispatchPass = { now, candidates, free: freeSlots(candidates), unplaceable: new Map(), snapshotMs };
     for (const runId of this.queue.ids()) {
       if (pass.free <= 0 && !refresh) break;
       this.dispatchOne(runId, pass);
@@ -425,18 +427,18 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
     const tagsKey = tags.join(',');
     const known = pass.unplaceable.get(tagsKey);
     if (known !== undefined) return { kind: 'waiting', reason: known };
+    const decisionStarted = performance.now();
     const placement = pickAgent(pass.candidates, { tags, avoid: run.previousAgentIds });
+    const decisionMs = performance.now() - decisionStarted + pass.snapshotMs;
+    // The fleet snapshot counts once per pass, with its first decision.
+    pass.snapshotMs = 0;
+    if (placementChannel.hasSubscribers) placementChannel.publish({ runId: run.id, agentId: placement.agentId, decisionMs } satisfies PlacementDecision);
     if (placement.agentId === null) {
       pass.unplaceable.set(tagsKey, placement.waitingReason);
       return { kind: 'waiting', reason: placement.waitingReason };
     }
 
-    const candidate = pass.candidates.find((entry) => entry.id === placement.agentId);
-    if (candidate) {
-      candidate.running += 1;
-      candidate.assignedSinceReport += 1;
-      candidate.lastAssignedAt = pass.now;
-    }
+    // The assignment updates the agent's session, which the pass's live candidates read.
     return this.startAssignment(run, task, placement.agentId, pass.now) ? { kind: 'placed' } : { kind: 'waiting', reason: run.waitingReason };
   }
 

@@ -8,7 +8,6 @@ import { X509Certificate, createPrivateKey, sign } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
 import { ROTATION_MESSAGE_PREFIX } from 'farmboy-agent/protocol';
 
 export const TLS_KEY_FILE = 'hub-key.pem';
@@ -66,6 +65,8 @@ export async function loadOrCreateTlsIdentity(dataDir: string): Promise<{ identi
 /** Creates a new EC P-256 key and a self-signed certificate for it. */
 export async function createTlsIdentity(): Promise<HubTlsIdentity> {
   const now = Date.now();
+  // Loaded here, not at start: it takes about 0.1 s to load and only a first start or a rotation needs it.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: 'Farmboy hub' }], {
     keyType: 'ec',
     curve: 'P-256',

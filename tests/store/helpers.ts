@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import type { Run } from '../../electron/hub/model.js';
+import { createRun } from '../../electron/hub/run-state.js';
 
 /** Creates a fresh directory under the OS temp dir; `remove` deletes it. */
 export async function makeTempDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
@@ -11,8 +12,10 @@ export async function makeTempDir(): Promise<{ dir: string; remove: () => Promis
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
+/** Builds a run as the run manager creates it, with the fields a test names overridden. */
 export function makeRun(overrides: Partial<Run> & { id: string }): Run {
-  return {
+  const run = createRun({
+    id: overrides.id,
     jobId: 'job-a',
     jobName: 'Job A',
     taskId: 'task-1',
@@ -21,31 +24,11 @@ export function makeRun(overrides: Partial<Run> & { id: string }): Run {
     config: {},
     tags: [],
     timeoutSec: null,
+    retries: 0,
     retryDelaySec: 10,
-    status: 'queued',
-    attempt: 1,
-    maxAttempts: 1,
-    agentId: null,
-    previousAgentIds: [],
-    exitCode: null,
-    signal: null,
-    error: null,
-    progress: null,
-    result: null,
-    waitingReason: null,
-    notBefore: null,
-    agentOfflineSince: null,
-    cancelRequestedAt: null,
-    queuedAt: 1_000,
-    startedAt: null,
-    finishedAt: null,
-    lastSeq: 0,
-    logLines: 0,
-    logBytes: 0,
-    logTruncated: false,
-    recordCount: 0,
-    ...overrides,
-  };
+    now: 1_000,
+  });
+  return { ...run, ...overrides };
 }
 
 /** Creates a pino logger that keeps its records in memory, for asserting on warnings. */

@@ -135,7 +135,10 @@ export class Run {
     const { child } = task;
     this.sink.push(this.key, { type: 'started', pid: child.pid ?? null });
     this.settings.log.info({ runId: this.key.runId, attempt: this.key.attempt, pid: child.pid }, 'run started');
-    this.recordProcessGroup(child.pid);
+    // After the outbox's flush of `started` (queued first): the record is a synchronous file write, kept off the dispatch path.
+    setImmediate(() => {
+      if (!this.done) this.recordProcessGroup(child.pid);
+    });
     const lineCap = Math.max(LIMITS.maxLineBytes, LIMITS.maxRecordBytes + 64);
     if (child.stdout !== null) {
       this.readLines(child.stdout, new LineSplitter(lineCap, (text, bytes) => {

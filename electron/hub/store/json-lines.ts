@@ -12,6 +12,7 @@ export interface RawLine {
 }
 
 const NEWLINE = 0x0a;
+const CHUNK_BYTES = 1024 * 1024;
 
 /**
  * Yields the lines of `path`, up to `limit` bytes when given, skipping empty
@@ -19,19 +20,29 @@ const NEWLINE = 0x0a;
  */
 export async function* readRawLines(path: string, limit?: number): AsyncGenerator<RawLine> {
   if (limit === 0) return;
-  const stream = createReadStream(path, limit === undefined ? {} : { end: limit - 1 });
+  // Large chunks: a hub reads every run segment at start, and fewer, larger reads finish sooner.
+  const stream = createReadStream(path, { highWaterMark: CHUNK_BYTES, ...(limit === undefined ? {} : { end: limit - 1 }) });
   let rest: Buffer = Buffer.alloc(0);
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      const buffer = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
       let start = 0;
-      let end = buffer.indexOf(NEWLINE, start);
-      while (end !== -1) {
-        if (end > start) yield { text: buffer.toString('utf8', start, end), terminated: true };
+      let end = chunk.indexOf(NEWLINE);
+      if (rest.length > 0) {
+        // Only the line cut by the previous chunk's end is copied, not the whole chunk.
+        if (end === -1) {
+          rest = Buffer.concat([rest, chunk]);
+          continue;
+        }
+        yield { text: Buffer.concat([rest, chunk.subarray(0, end)]).toString('utf8'), terminated: true };
         start = end + 1;
-        end = buffer.indexOf(NEWLINE, start);
+        end = chunk.indexOf(NEWLINE, start);
       }
-      rest = buffer.subarray(start);
+      while (end !== -1) {
+        if (end > start) yield { text: chunk.toString('utf8', start, end), terminated: true };
+        start = end + 1;
+        end = chunk.indexOf(NEWLINE, start);
+      }
+      rest = chunk.subarray(start);
     }
   } catch (err) {
     if (errorCode(err) === 'ENOENT') return;
