@@ -39,6 +39,9 @@ function cell(row: Row): string[] {
   const value = median(row.values);
   const figure: Figure = { ...row.figure, value };
   const met = isMet(figure);
+  let verdict = '';
+  if (met === true) verdict = 'met';
+  if (met === false) verdict = '**missed**';
   const budget = figure.budget ? `${figure.budget.op} ${formatNumber(figure.budget.value)}` : '';
   const spread = row.values.length > 1 ? ` (${formatNumber(Math.min(...row.values))} to ${formatNumber(Math.max(...row.values))})` : '';
   const limit = row.limits.length > 0 ? median(row.limits) : null;
@@ -47,7 +50,7 @@ function cell(row: Row): string[] {
     figure.label,
     `${formatNumber(value)} ${figure.unit}${spread}`,
     budget,
-    met === null ? '' : met ? 'met' : '**missed**',
+    verdict,
     limit === null ? '' : `${formatNumber(limit)} (${figure.limit?.label ?? ''})`,
     limit === null || limit === 0 ? '' : formatNumber(value / limit),
   ];

@@ -368,7 +368,7 @@ export class Outbox {
   /**
    * Sends a state change (started, progress, finished) on the next turn of
    * the event loop when no batch is in flight, so the hub learns of it
-   * without waiting for the flush delay; events pushed in the same turn
+   * without waiting for the flush delay. Events pushed in the same turn
    * still share one batch. Otherwise it goes with the next flush.
    */
   private flushSoon(): void {

@@ -1,7 +1,8 @@
 /**
  * Agent footprint: resident memory and CPU of an idle, connected agent with
  * default options, sampled from /proc, and of the warm task hosts it keeps
- * beside it. Read against an idle bare Node process.
+ * beside it. Read against an idle bare Node process. The idle hub's memory
+ * is noted too.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -53,6 +54,7 @@ export const agentFootprintBenchmark: Benchmark = {
     const last = sampleProcess(agent.pid);
     const hosts = childrenOf(agent.pid);
     const hostRss = hosts.map((pid) => sampleProcess(pid).rssBytes);
+    const hubRss = sampleProcess(hub.pid).rssBytes;
     const bareRss = await idleNodeRss();
     context.log(`agent ${agent.pid} idle with ${hosts.length} warm task hosts`);
 
@@ -68,6 +70,7 @@ export const agentFootprintBenchmark: Benchmark = {
           value: hostRss.reduce((sum, value) => sum + value, 0) / MB,
           note: 'FARMBOY_WARM_HOSTS=0 gives this memory back at the price of a cold start per node run',
         },
+        { key: 'idle-hub-rss', label: 'idle hub resident memory, one agent connected', unit: 'MB', value: hubRss / MB },
       ],
       details: { windowMs, rssMb: rss.map((value) => value / MB), warmHostRssMb: hostRss.map((value) => value / MB) },
     };

@@ -43,7 +43,7 @@ async function placements(hub: HubProcess, count: number): Promise<{ decisions: 
   return { decisions: await hub.placementTimings(), passes: await hub.dispatchTimings() };
 }
 
-/** The same connections and load reports against a bare socket.io server, for the limit. */
+/** Puts the same connections and load reports on a bare socket.io server, for the limit. */
 async function bareFleet(context: BenchContext, agents: number, windowMs: number): Promise<{ connectMs: number; cpu: number; rssBytes: number }> {
   const bare = await startBareServer(context);
   const started = nowMs();

@@ -1,8 +1,8 @@
 /**
- * History: a store holding 100,000 runs against one holding 1,000. The cost
- * of recording a state change, measured on the store itself; a hub restart
- * on the large store until it is ready; filtered pages through the HTTP
- * API; and the store's size on disk.
+ * History: a store with 100,000 runs against one with 1,000. Measured are
+ * the cost of recording a state change, on the store itself, and a hub
+ * restart on the large store until it is ready. Then come filtered pages
+ * through the HTTP API and the store's size on disk.
  */
 import { execFileSync } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';

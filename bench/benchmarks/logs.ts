@@ -1,9 +1,9 @@
 /**
- * Log streaming, two ways. A flood: one shell run writes 1,000,000 lines of
- * 80 bytes as fast as awk can, with a UI client watching it; the hub must
- * store every line, and the watcher must see the last one soon after it was
- * written. A steady load: 50 runs each write 1,000 lines per second while
- * the hub's CPU is sampled and a UI client watching one run counts pushes.
+ * Log streaming, two ways. In the flood, one shell run writes 1,000,000
+ * lines of 80 bytes as fast as awk can while a UI client watches it. The hub
+ * must store every line, and the watcher must see the last one soon after.
+ * In the steady load, 50 runs each write 1,000 lines per second. The hub's
+ * CPU is sampled meanwhile, and a UI client watching one run counts pushes.
  */
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -24,7 +24,7 @@ function floodScript(lines: number): string {
   return `awk 'BEGIN { for (i = 1; i <= ${lines}; i++) printf "%08d %070d\\n", i, 0 }'\necho "${MARKER}$(date +%s%N)"\n`;
 }
 
-/** A node task that writes 100 lines to stdout every 100 ms, on a fixed clock, for `seconds`. */
+/** Source of a node task that writes 100 lines to stdout every 100 ms, on a fixed clock, for `seconds`. */
 const STEADY_SOURCE = `export default async (ctx: TaskContext) => {
   const seconds = Number(ctx.config.seconds);
   const batch = ('y'.repeat(79) + '\\n').repeat(100);

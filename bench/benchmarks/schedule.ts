@@ -1,6 +1,6 @@
 /**
  * Schedule precision: a job on a cron schedule that fires every second
- * starts a shell task; each run's start (the agent's `started` report, taken
+ * starts a shell task. Each run's start (the agent's `started` report, taken
  * right after the spawn) is compared with the second boundary it fired for.
  * Read against a timer set for the same boundaries that spawns the same
  * script from a small Node process.

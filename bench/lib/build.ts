@@ -1,8 +1,8 @@
 /**
  * Builds what the benchmarks start as processes: the agent package and the
- * headless hub (`npm run build:agent`, `build:hub`), and the benchmark's own process entries,
- * bundled the way scripts/build-hub.mjs bundles the hub, so a child process
- * runs plain JavaScript with no TypeScript loader in it.
+ * headless hub (`npm run build:agent`, `build:hub`), and the benchmark's own
+ * process entries. Those are bundled the way scripts/build-hub.mjs bundles
+ * the hub, so a child process runs plain JavaScript with no TypeScript loader.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

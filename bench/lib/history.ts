@@ -1,8 +1,8 @@
 /**
- * A run history of a chosen size, written through the hub's own store: each
- * run put as queued, running and final, with two lines of output, then
- * compacted by the store's retention pass as a running hub does at start
- * and every 6 hours. Retention is set high enough to keep every run.
+ * A run history of a chosen size, written through the hub's own store. Each
+ * run is put as queued, running and final, with two lines of output. Then
+ * the store's retention pass compacts it, as a running hub does at start and
+ * every 6 hours, with retention set high enough to keep every run.
  */
 import { randomUUID } from 'node:crypto';
 import type { Run, RunStatus } from '../../electron/hub/model.js';
@@ -38,7 +38,7 @@ export function agentId(index: number): string {
   return `agent-${index % AGENTS}`;
 }
 
-/** A run as the hub stores it, queued at `queuedAt`. */
+/** Creates a run as the hub stores it, queued at `queuedAt`. */
 export function makeRun(index: number, queuedAt: number): Run {
   return {
     id: randomUUID(),
@@ -76,7 +76,7 @@ export function makeRun(index: number, queuedAt: number): Run {
   };
 }
 
-/** Puts one run through queued, running and its final status, and appends its output; returns the three states. */
+/** Puts one run through queued, running and its final status, and appends its output. */
 export function recordLifecycle(store: Store, index: number, queuedAt: number): void {
   const queued = makeRun(index, queuedAt);
   store.runs.put(queued);

@@ -21,7 +21,7 @@ export const hubHostRequestSchema = z.object({
 export type HubHostRequest = z.infer<typeof hubHostRequestSchema>;
 
 /**
- * What `watch` turns on: a message per run transition to one of `statuses`,
+ * Messages that `watch` turns on: one per run transition to one of `statuses`,
  * one per run at its first output line when `firstLine`, and one for every
  * output line that starts with `lastLinePrefix`.
  */

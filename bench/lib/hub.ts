@@ -173,7 +173,7 @@ export async function callApi<T>(baseUrl: string, token: string, method: string,
   return { status: response.status, body: (isJson && text ? JSON.parse(text) : text) as T };
 }
 
-/** Creates a task through the API and returns its id; throws with the API's answer when it is refused. */
+/** Creates a task through the API and returns its id; throws with the API's reply when it is rejected. */
 export async function createTask(hub: HubProcess, runtime: 'shell' | 'node', source: string, defaultConfig: Record<string, unknown> = {}): Promise<string> {
   const response = await hub.api<{ id: string }>('POST', '/api/tasks', { name: `bench ${runtime} task`, runtime, source, defaultConfig });
   if (response.status !== 201) throw new Error(`task not created: ${JSON.stringify(response.body)}`);

@@ -73,7 +73,7 @@ export async function tcpRoundTrips(count: number): Promise<number[]> {
   return samples;
 }
 
-/** A socket.io server and client on loopback, as the hub and an agent use them (WebSocket only). */
+/** Runs `use` with a socket.io server and client on loopback, set up as the hub and an agent use them (WebSocket only). */
 export async function withSocketIoPair<T>(use: (emit: (payload: unknown) => Promise<unknown>) => Promise<T>): Promise<T> {
   const httpServer = createHttpServer();
   const server = new Server(httpServer, { serveClient: false });

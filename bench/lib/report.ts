@@ -1,5 +1,5 @@
 /**
- * What a benchmark returns, how it is printed and how it is written to
+ * Results of a benchmark: their shape, their printout and their file
  * bench/results/NAME.json.
  */
 import { readFileSync } from 'node:fs';
@@ -25,7 +25,7 @@ export interface Figure {
   key: string;
   label: string;
   unit: string;
-  /** The value compared with the budget: a median, a p99 or a total, as the label says. */
+  /** The value compared with the budget: a median, a p99 or a total, as the label states. */
   value: number;
   budget?: Budget;
   limit?: Limit;

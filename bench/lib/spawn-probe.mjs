@@ -1,7 +1,7 @@
 // Measures process starts from a fresh, small Node process, so the physical
-// limit does not depend on how much memory the benchmark runner holds (a
-// fork copies the parent's page tables: it takes longer from a larger
-// process). Plain JavaScript, started with `node`; prints one JSON object.
+// limit does not depend on how much memory the benchmark runner uses. A
+// fork copies the parent's page tables, so it takes longer from a larger
+// process. Plain JavaScript, started with `node`; prints one JSON object.
 //
 // Usage: node spawn-probe.mjs MODE COUNT CONCURRENCY COMMAND [ARGS...]
 //   MODE serial: COUNT spawns one after another -> { startMs: [...], reapMs: [...] }

@@ -31,7 +31,7 @@ export async function connectUi(context: BenchContext, hub: HubProcess): Promise
   };
 }
 
-/** What a watcher of one run's log saw: each push's arrival time and size. */
+/** Pushes that a watcher of one run's log received, with each one's arrival time and size. */
 export interface LogWatch {
   pushes: Array<{ at: number; lines: number }>;
   /** Arrival time (wall ms) of the first line that starts with the marker, if one came. */
@@ -58,7 +58,7 @@ export function watchLog(client: UiClient, runId: string, marker: string, clock:
   return watch;
 }
 
-/** Most pushes that arrived within any window of `windowMs`. */
+/** Returns the maximum number of pushes that arrived within any window of `windowMs`. */
 export function maxPushesPerWindow(pushes: ReadonlyArray<{ at: number }>, windowMs = 1_000): number {
   let best = 0;
   let start = 0;

@@ -117,5 +117,5 @@ export interface PlacementDecision {
  */
 export const placementChannel = diagnostics_channel.channel('farmboy:placement');
 
-/** What placing one queued run came to. */
+/** Outcome of placing one queued run. */
 export type PlaceOutcome = { kind: 'placed' } | { kind: 'ended' } | { kind: 'waiting'; reason: string | null };

@@ -27,8 +27,8 @@ export interface AgentSession {
 }
 
 /**
- * A session as placement sees it. The figures are read from the session at
- * each access, so a candidate stays current without being rebuilt: an
+ * Placement's view of a session. The figures are read from the session at
+ * each access, so a candidate stays current without being rebuilt. An
  * assignment made earlier in the same dispatch pass already counts.
  */
 class SessionCandidate implements Candidate {
@@ -154,9 +154,9 @@ export class Fleet {
   }
 
   /**
-   * Every known agent as a placement candidate. The list is shared and its
-   * entries read the sessions live, so a dispatch pass costs no copy of the
-   * fleet; treat it as read-only.
+   * Returns every known agent as a placement candidate. The list is shared
+   * and its entries read the sessions live, so a dispatch pass costs no copy
+   * of the fleet. Treat it as read-only.
    */
   candidates(): readonly Candidate[] {
     this.candidateList ??= [...this.sessions.values()].map((session) => new SessionCandidate(session));

@@ -47,6 +47,9 @@ export function reportedLoad(candidate: Candidate): number {
   return candidate.load ?? candidate.cpu ?? UNKNOWN_LOAD;
 }
 
+// NOTE: a load report resets `assignedSinceReport`, but the 1-minute load average takes about a
+// minute to show new CPU-bound runs and never shows sleeping ones, so a report arriving in the middle
+// of a burst makes that agent look idle again and it takes more than its share.
 export function busyScore(candidate: Candidate): number {
   return reportedLoad(candidate) + candidate.assignedSinceReport / Math.max(1, candidate.cpus);
 }

@@ -366,7 +366,7 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
   // Dispatch
 
   /**
-   * Dispatches once the current synchronous work is done: changes made
+   * Dispatches once the current synchronous work is done. Changes made
    * together (a batch of events, a burst of fires) share one pass, and a run
    * queued by an API request is on its way to an agent before the reply is
    * written.
@@ -383,7 +383,7 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
   /**
    * Places queued runs, oldest first, while eligible agents remain. Once every
    * slot of the online fleet is taken, runs that already show a waiting reason
-   * are passed over; the pass after each tick recomputes every reason.
+   * are passed over, and the pass after each tick recomputes every reason.
    */
   dispatch(now: number): void {
     if (this.queue.size === 0) return;

@@ -1,7 +1,7 @@
 /**
  * Node task hosts started ahead of their runs. Starting Node takes tens of
  * milliseconds (about 60 ms on a 2-core VM), most of it before any task
- * code could run, so the agent keeps one unused, already started host per
+ * code could run. So the agent keeps one unused, already started host per
  * free slot and hands a node run a host that is ready at once.
  *
  * A host is used by one run only: taking it removes it from the pool, and
@@ -83,8 +83,8 @@ export class WarmPool {
 
   /**
    * Sets the number of free slots. Surplus unused hosts end at once, so a
-   * full agent holds none; missing ones start after the refill delay, one
-   * at a time.
+   * full agent has none. Missing ones start after the refill delay, one at
+   * a time.
    */
   resize(freeSlots: number): void {
     if (this.stopped) return;

@@ -83,9 +83,9 @@ export class FileRunOutputStore implements RunOutputStore {
   private readonly waiters: Array<() => void> = [];
   private readonly releasing = new Set<LineFile>();
   /**
-   * Files with an open handle, least recently used first. `files` also holds
-   * closed files until they are forgotten, so an eviction scans this set, not
-   * all of `files`, whose size grows with the run rate.
+   * Files with an open handle, least recently used first. `files` also
+   * contains closed files until they are forgotten, so an eviction scans this
+   * set, not all of `files`, whose size grows with the run rate.
    */
   private readonly openByRecency = new Set<LineFile>();
   private timer: NodeJS.Timeout | null = null;
