@@ -21,8 +21,9 @@ function collect(dirs: string[]): Map<string, Row> {
   const rows = new Map<string, Row>();
   for (const dir of dirs) {
     for (const name of readdirSync(dir).filter((entry) => entry.endsWith('.json')).sort()) {
-      const result = JSON.parse(readFileSync(path.join(dir, name), 'utf8')) as BenchResult;
-      if (result.quick) continue;
+      const result = JSON.parse(readFileSync(path.join(dir, name), 'utf8')) as Partial<BenchResult>;
+      // Other tools write to bench/results/ too (the soak test); only benchmark results have figures.
+      if (result.quick !== false || !Array.isArray(result.figures) || result.name === undefined) continue;
       for (const figure of result.figures) {
         const key = `${result.name}/${figure.key}`;
         const row = rows.get(key) ?? { benchmark: result.name, figure, values: [], limits: [] };

@@ -76,7 +76,7 @@ export const fleetSizeBenchmark: Benchmark = {
     context.log(`${count} agents online after ${stormMs.toFixed(0)} ms`);
     await sleep(context.quick ? 2_000 : 10_000);
     const steady = await steadyState(hub.pid, windowMs);
-    const placed = await placements(hub, context.quick ? 20 : 200);
+    const placed = await placements(hub, context.quick ? 20 : 1000);
     const placing = summarize(placed.decisions);
     const passes = summarize(placed.passes);
     const bare = await bareFleet(context, count, windowMs);
