@@ -29,7 +29,7 @@ function dependenciesOf(packageFile: string): string[] {
 /** Builds the agent and the headless hub unless `skipProductBuild`, then bundles the benchmark's process entries. */
 export async function buildForBench(options: { skipProductBuild: boolean }): Promise<void> {
   if (!options.skipProductBuild) {
-    for (const script of ['build:agent', 'build:hub']) execFileSync('npm', ['run', script, '--silent'], { cwd: ROOT, stdio: 'inherit' });
+    execFileSync('npm', ['run', 'build:engine', '--silent'], { cwd: ROOT, stdio: 'inherit' });
   }
   const external = [...dependenciesOf(path.join(ROOT, 'package.json')), ...dependenciesOf(path.join(ROOT, 'agent', 'package.json'))];
   await build({

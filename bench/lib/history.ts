@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Run, RunStatus } from '../../electron/hub/model.js';
+import { createRun } from '../../electron/hub/run-state.js';
 import { openStore, type Store } from '../../electron/hub/store/index.js';
 
 export const JOBS = 100;
@@ -40,7 +41,7 @@ export function agentId(index: number): string {
 
 /** Creates a run as the hub stores it, queued at `queuedAt`. */
 export function makeRun(index: number, queuedAt: number): Run {
-  return {
+  return createRun({
     id: randomUUID(),
     jobId: jobId(index),
     jobName: `collector ${index % JOBS}`,
@@ -50,30 +51,10 @@ export function makeRun(index: number, queuedAt: number): Run {
     config: { city: `city-${index % 50}`, pages: 10, endpoint: 'https://api.example.org/v2/observations' },
     tags: [],
     timeoutSec: 600,
+    retries: 0,
     retryDelaySec: 10,
-    status: 'queued',
-    attempt: 1,
-    maxAttempts: 1,
-    agentId: null,
-    previousAgentIds: [],
-    exitCode: null,
-    signal: null,
-    error: null,
-    progress: null,
-    result: null,
-    waitingReason: null,
-    notBefore: null,
-    agentOfflineSince: null,
-    cancelRequestedAt: null,
-    queuedAt,
-    startedAt: null,
-    finishedAt: null,
-    lastSeq: 0,
-    logLines: 0,
-    logBytes: 0,
-    logTruncated: false,
-    recordCount: 0,
-  };
+    now: queuedAt,
+  });
 }
 
 /** Puts one run through queued, running and its final status, and appends its output. */

@@ -124,7 +124,7 @@ function printBanner(hub: Hub, options: CliOptions): void {
   if (hub.insecure) process.stderr.write(INSECURE_WARNING);
 }
 
-/** The built renderer beside this bundle (out/hub -> out/renderer), if it was built. */
+/** Finds the built renderer beside this bundle (out/hub -> out/renderer); null if it was not built. */
 function findRenderer(): string | null {
   const here = dirname(fileURLToPath(import.meta.url));
   const candidate = resolve(here, '..', 'renderer');

@@ -148,7 +148,7 @@ export interface Run {
   error: string | null;
   progress: RunProgress | null;
   result: Json | null;
-  /** Why a queued run is not placed yet; null once it is. */
+  /** Reason a queued run is not placed yet; null once it is. */
   waitingReason: string | null;
   /** Earliest time a queued retry may be placed. */
   notBefore: number | null;

@@ -73,7 +73,7 @@ function compare(a: Candidate, b: Candidate): number {
   return a.lastAssignedAt - b.lastAssignedAt;
 }
 
-/** Picks the agent for one run, or says in words why the run has to wait. */
+/** Picks the agent for one run, or returns in words why the run has to wait. */
 export function pickAgent(candidates: readonly Candidate[], requirement: Requirement): Placement {
   const eligible: Candidate[] = [];
   const counts: Record<Ineligibility, number> = { offline: 0, draining: 0, tags: 0, slots: 0, load: 0 };

@@ -78,7 +78,7 @@ export function assign(run: Run, agentId: string): Run | null {
   };
 }
 
-/** The agent refused the assignment or never acknowledged it: the run queues again, same attempt. */
+/** Queues an assigned run again, same attempt, because its agent rejected or never acknowledged it. */
 export function unassign(run: Run, reason: string): Run | null {
   if (run.status !== 'assigned') return null;
   return { ...run, status: 'queued', agentId: null, agentOfflineSince: null, waitingReason: reason };
@@ -132,7 +132,7 @@ export function finishAttempt(run: Run, outcome: AttemptOutcome): Run | null {
   };
 }
 
-/** Cancels a run that no agent holds yet: final at once. */
+/** Cancels a run that no agent has taken yet, so it is final at once. */
 export function cancelQueued(run: Run, at: number): Run | null {
   if (run.status !== 'queued') return null;
   return { ...run, status: 'cancelled', error: 'cancelled before it started', finishedAt: at, waitingReason: null };

@@ -31,9 +31,9 @@ import type { Fleet } from './fleet.js';
 import { RateLimitedLog, type Logger } from './logger.js';
 import type { Store } from './store/index.js';
 
-/** How the run manager reaches agents; implemented by the agent gateway. */
+/** The run manager's link to agents, implemented by the agent gateway. */
 export interface AgentLink {
-  /** Resolves with the agent's reply, or null when it is offline or did not answer in time. */
+  /** Resolves with the agent's reply, or null when it is offline or did not reply in time. */
   assign(agentId: string, assignment: Assignment): Promise<AssignReply | null>;
   cancel(agentId: string, ref: RunRef, reason: CancelReason): void;
 }

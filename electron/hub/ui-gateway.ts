@@ -38,7 +38,7 @@ export interface UiGatewayOptions {
   lineCount(runId: string): number;
 }
 
-/** What reached a run while a new watcher was still reading its stored log and records. */
+/** Output that reached a run while a new watcher was still reading its stored log and records. */
 interface CatchUp {
   socketId: string;
   lines: StoredLogLine[];
