@@ -10,6 +10,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { HTTP_STATUS, HubError } from './errors.js';
 import { apiKeyCreateSchema, type AdminAccess, type ApiKeyScope } from './admin-access.js';
 import type { Logger } from './logger.js';
+import { followLog, type LogFeed } from './log-follow.js';
 import type { StoredLogLine } from './model.js';
 import { parseInput, type HubService } from './service.js';
 
@@ -21,6 +22,8 @@ export interface HttpApiOptions {
   /** Built renderer to serve at `/`, if present. */
   rendererDir: string | null;
   health(): Record<string, unknown>;
+  /** Live log lines and run changes, for `GET /api/runs/:id/log?follow=1`. */
+  runs: LogFeed['runs'];
 }
 
 type IdParams = { Params: { id: string } };
@@ -91,11 +94,18 @@ export async function createHttpApi(options: HttpApiOptions): Promise<FastifyIns
   app.get('/api/runs', async (request) => service.listRuns(request.query));
   app.get<IdParams>('/api/runs/:id', async (request) => service.getRun(request.params.id));
   app.post<IdParams>('/api/runs/:id/cancel', async (request) => service.cancelRun(request.params.id));
-  app.get<IdParams & { Querystring: { format?: string } }>('/api/runs/:id/log', async (request, reply) => {
-    const lines = service.readLog(request.params.id);
+  app.get<IdParams & { Querystring: { format?: string; follow?: string } }>('/api/runs/:id/log', async (request, reply) => {
     const asJson = request.query.format === 'jsonl';
+    const format = asJson ? (line: StoredLogLine) => JSON.stringify(line) : formatLogLine;
     reply.type(asJson ? 'application/x-ndjson; charset=utf-8' : 'text/plain; charset=utf-8');
-    return reply.send(Readable.from(toLines(lines, asJson ? (line) => JSON.stringify(line) : formatLogLine)));
+    if (!isTrue(request.query.follow)) return reply.send(Readable.from(toLines(service.readLog(request.params.id), format)));
+
+    service.getRun(request.params.id);
+    const stop = new AbortController();
+    reply.raw.once('close', () => stop.abort());
+    const feed = { runs: options.runs, getRun: (id: string) => service.getRun(id), readLog: (id: string) => service.readLog(id) };
+    // Each batch is sent as it comes, so a script sees lines within one push of the hub receiving them.
+    return reply.send(Readable.from(mapBatches(followLog(feed, request.params.id, stop.signal), format)));
   });
   app.get<IdParams>('/api/runs/:id/records', async (request, reply) => {
     reply.type('application/x-ndjson; charset=utf-8');
@@ -175,6 +185,14 @@ async function* toLines<T>(items: AsyncIterable<T>, format: (item: T) => string)
     }
   }
   if (chunk) yield chunk;
+}
+
+async function* mapBatches(batches: AsyncIterable<StoredLogLine[]>, format: (line: StoredLogLine) => string): AsyncGenerator<string> {
+  for await (const batch of batches) yield batch.map((line) => format(line) + '\n').join('');
+}
+
+function isTrue(value: string | undefined): boolean {
+  return value === '1' || value === 'true' || value === '';
 }
 
 function errorBody(code: string, message: string, field?: string, details?: unknown) {

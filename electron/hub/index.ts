@@ -160,6 +160,7 @@ async function assemble(options: HubOptions, store: Store, log: Logger): Promise
     access,
     rendererDir: options.rendererDir ?? null,
     health: () => ({ ok: true, version: HUB_VERSION, agentsOnline: fleet.onlineCount(), runsActive: runs.activeRuns().length }),
+    runs,
   });
   ui = new UiGateway({ httpServer: api.server, service, log: log.child({ component: 'ui' }), access, lineCount: (runId) => runs.lineCount(runId) });
   runs.on('run', (run) => ui?.runChanged(run));
