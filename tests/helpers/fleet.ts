@@ -10,13 +10,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { startHub, type Hub, type HubOptions } from '../../electron/hub/index.js';
+import { apiClient, type ApiCall } from './hub-command.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const AGENT_BIN = join(ROOT, 'agent', 'bin', 'farmboy-agent.js');
 
 export interface TestHub extends Hub {
   dataDir: string;
-  api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  api: ApiCall;
 }
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -50,17 +51,7 @@ export async function startTestHub(options: Partial<HubOptions> = {}): Promise<T
     ...options,
   });
   cleanups.push(() => hub.stop());
-  const api = async <T,>(method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${hub.uiUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${hub.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    const parsed = response.headers.get('content-type')?.includes('application/json') && text ? JSON.parse(text) : text;
-    return { status: response.status, body: parsed as T };
-  };
-  return Object.assign(hub, { dataDir, api });
+  return Object.assign(hub, { dataDir, api: apiClient(hub.uiUrl, hub.adminToken) });
 }
 
 export interface TestAgent {
