@@ -29,6 +29,8 @@ async function runAgent(options: AgentOptions): Promise<void> {
   await removeLeftoverRunDirs(options.dataDir);
   const trust = resolveTrust(options, await readTrust(options.dataDir));
   if (options.insecure) process.stderr.write(INSECURE_WARNING);
+  // Orphaned task children are re-parented to process 1, and Node cannot wait for a process it did not start.
+  if (process.pid === 1) log.warn({ pid: process.pid }, 'the agent runs as process 1, so exited background processes of tasks stay as zombies; start it under an init (docker run --init, tini or systemd)');
 
   const agent = new Agent({ ...options, agentId: identity.agentId, trust, log, recovered });
   let signalled = false;

@@ -76,6 +76,8 @@ export interface AgentOptions {
   extraArgs?: string[];
   env?: Record<string, string>;
   hubUrl?: string;
+  /** Command and arguments to start the agent under, such as a namespace or an init. */
+  wrapper?: string[];
 }
 
 /** Starts a real agent process against the hub. */
@@ -95,7 +97,8 @@ export async function startAgent(hub: Hub, options: AgentOptions = {}): Promise<
     ...(options.tags && options.tags.length > 0 ? ['--tags', options.tags.join(',')] : []),
     ...(options.extraArgs ?? []),
   ];
-  const child = spawn(process.execPath, args, {
+  const [command, ...commandArgs] = [...(options.wrapper ?? []), process.execPath, ...args];
+  const child = spawn(command as string, commandArgs, {
     env: {
       ...process.env,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
