@@ -15,6 +15,8 @@ import { PROTOCOL_VERSION, type CancelReason, type Hello, type HelloReply, type 
 import { RunManager } from './runs.js';
 import { writeTrust, type HubTrust } from './trust.js';
 import { agentEnvironment } from './runner/run.js';
+import { LeftoverSweeper } from './runner/leftovers.js';
+import { SpareFiles } from './runner/spare-files.js';
 import type { RunSettings } from './runner/types.js';
 import { WarmPool } from './runner/warm-pool.js';
 import { AGENT_VERSION } from './version.js';
@@ -42,6 +44,8 @@ export class Agent {
   private readonly outbox: Outbox;
   private readonly runs: RunManager;
   private readonly warmPool: WarmPool | null;
+  private readonly spares: SpareFiles;
+  private readonly leftovers: LeftoverSweeper;
   private readonly baseEnv = agentEnvironment();
   private readonly connection: HubConnection;
   private readonly loadSampler = new LoadSampler();
@@ -63,6 +67,8 @@ export class Agent {
       maxSpooledBytes: config.outboxSpoolBytes,
     });
     if (config.recovered) this.outbox.recover(config.recovered.events, config.recovered.interrupted);
+    this.spares = new SpareFiles({ dataDir: config.dataDir, count: config.slots, log: config.log.child({ component: 'spares' }) });
+    this.leftovers = new LeftoverSweeper(config.log.child({ component: 'leftovers' }));
     this.warmPool =
       config.warmHosts > 0
         ? new WarmPool({
@@ -113,6 +119,7 @@ export class Agent {
   start(): void {
     const { log, agentId, name, slots, tags } = this.config;
     log.info({ agentId, name, slots, tags, version: AGENT_VERSION, hub: this.config.hubUrl }, 'agent starting');
+    this.spares.start();
     this.connection.start();
   }
 
@@ -134,6 +141,7 @@ export class Agent {
   private async stopGracefully(): Promise<void> {
     const { log, stopGraceMs, killGraceMs } = this.config;
     this.runs.beginStop();
+    this.spares.stop();
     log.info({ running: this.runs.runningCount, stopGraceMs }, 'agent stopping, waiting for runs');
     if (!(await this.runs.waitIdle(stopGraceMs))) {
       log.warn({ running: this.runs.runningCount }, 'runs still going after the stop grace period, cancelling them');
@@ -145,6 +153,7 @@ export class Agent {
     this.connection.close();
     this.outbox.close();
     this.warmPool?.stop();
+    await this.leftovers.flush();
     await this.config.recovered?.spool.close();
     log.info({}, 'agent stopped');
     this.resolveDone();
@@ -154,6 +163,7 @@ export class Agent {
   private async abort(error: AgentError): Promise<void> {
     this.config.log.error({ code: error.code }, 'agent cannot continue');
     this.runs.beginStop();
+    this.spares.stop();
     this.runs.cancelAll('agent_stopping');
     await this.runs.waitIdle(this.config.killGraceMs + 1_000);
     this.outbox.close();
@@ -232,7 +242,9 @@ export class Agent {
       readyTimeoutMs: READY_TIMEOUT_MS,
       taskHostPath: this.taskHostPath(),
       ...(this.warmPool === null ? {} : { warmPool: this.warmPool }),
+      spares: this.spares,
       baseEnv: this.baseEnv,
+      leftovers: this.leftovers,
       log: this.config.log,
     };
   }

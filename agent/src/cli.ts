@@ -25,7 +25,7 @@ async function runAgent(options: AgentOptions): Promise<void> {
   const log = createLogger(options.logLevel);
   const identity = await loadOrCreateIdentity(options.dataDir);
   if (identity.created) log.info({ agentId: identity.agentId, dataDir: options.dataDir }, 'new agent identity created');
-  const recovered = await recoverPreviousProcess(options.dataDir, options.killGraceMs, log);
+  const recovered = await recoverPreviousProcess(options.dataDir, options.killGraceMs, log, identity.agentId);
   await removeLeftoverRunDirs(options.dataDir);
   const trust = resolveTrust(options, await readTrust(options.dataDir));
   if (options.insecure) process.stderr.write(INSECURE_WARNING);

@@ -92,7 +92,10 @@ export class HubConnection {
       randomizationFactor: 0.5,
     };
     if (options.fingerprint !== null) {
-      this.pinned = new PinnedAgent(options.fingerprint, (error) => this.handlePinMismatch(error));
+      this.pinned = new PinnedAgent(options.fingerprint, {
+        onMismatch: (error) => this.handlePinMismatch(error),
+        onFollow: (fingerprint) => this.followRotation(fingerprint),
+      });
       // engine.io-client types `agent` as string | boolean, but on Node it hands the value to `ws`, which takes an https.Agent.
       Reflect.set(socketOptions, 'agent', this.pinned);
     }
@@ -185,7 +188,8 @@ export class HubConnection {
       return;
     }
     this.lastError = describeConnectError(error);
-    this.warnings.warn('connect_error', { reason: this.lastError }, 'cannot connect to the hub, retrying');
+    const hint = connectHint(this.lastError, this.options.fingerprint === null);
+    this.warnings.warn('connect_error', { reason: this.lastError, ...(hint ? { hint } : {}) }, 'cannot connect to the hub, retrying');
     // A refusal by the hub's middleware leaves the socket inactive: socket.io does not retry those by itself.
     if (!this.socket.active) this.scheduleReconnect();
   }
@@ -259,6 +263,12 @@ export class HubConnection {
     return true;
   }
 
+  /** Moves the pin to a certificate the hub rotated to while this agent was away, as proven in the handshake. */
+  private followRotation(fingerprint: string): void {
+    this.options.log.info({ fingerprint }, 'missed certificate rotation verified');
+    this.guard('rotate', () => this.options.handlers.handleRotate(fingerprint));
+  }
+
   /** Runs a handler so that its exception is logged instead of crashing the agent. */
   private guard(handlerName: string, handler: () => void): void {
     try {
@@ -304,7 +314,9 @@ export class HubConnection {
   private handleConnectDeadline(): void {
     this.connectDeadline = null;
     if (this.everConnected || this.closed) return;
-    const message = `Cannot reach the hub at ${this.options.hubUrl}: ${this.lastError}. Check the address and that farmboy-hub is running.`;
+    const hint = connectHint(this.lastError, this.options.fingerprint === null);
+    const advice = hint ? `Likely cause: ${hint}.` : 'Check the address and that farmboy-hub is running.';
+    const message = `Cannot reach the hub at ${this.options.hubUrl}: ${this.lastError}. ${advice}`;
     this.fail(new AgentError('hub_unreachable', message));
   }
 
@@ -313,6 +325,18 @@ export class HubConnection {
     this.close();
     this.options.handlers.handleFatal(error);
   }
+}
+
+/** Returns the likely cause of a connect error that names only a low-level symptom, or null. */
+export function connectHint(reason: string, insecure: boolean): string | null {
+  if (/wrong version number|packet length too long|unknown protocol/i.test(reason)) {
+    return 'the port answered without TLS: check that --hub names the agent port from the join command, not the web UI port, and that the hub runs without --insecure';
+  }
+  if (insecure && /socket hang up|ECONNRESET/i.test(reason)) {
+    return 'a hub that serves TLS closes plain connections: if the join command has --fingerprint, use its https:// address and fingerprint instead of --insecure';
+  }
+  if (/ECONNREFUSED/.test(reason)) return 'nothing listens at that address: check that the hub runs and that the host and port match its join command';
+  return null;
 }
 
 /** Returns the most specific reason socket.io gives: the system error of the WebSocket, if there is one. */

@@ -3,7 +3,8 @@
  * agent rejoins the fleet as the same member.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { AgentError } from './errors.js';
@@ -40,7 +41,39 @@ export async function ensureDataDir(dataDir: string): Promise<void> {
   try {
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
   } catch (error: unknown) {
-    throw new AgentError('data_dir_unusable', `Cannot create the data directory ${dataDir}: ${errorMessage(error)}. Choose another one with --data-dir.`);
+    const reason = (await unwritableAncestor(dataDir)) ?? errorMessage(error);
+    throw new AgentError('data_dir_unusable', `Cannot create the data directory ${dataDir}: ${reason}. Choose another one with --data-dir.`);
+  }
+}
+
+/**
+ * Names the nearest existing folder above `dir` when it cannot be written.
+ * A recursive mkdir on a read-only file system reports ENOENT, which points
+ * the user at the wrong problem.
+ */
+async function unwritableAncestor(dir: string): Promise<string | null> {
+  let current = path.resolve(dir);
+  while (!(await exists(current))) {
+    const parent = path.dirname(current);
+    if (parent === current) return null;
+    current = parent;
+  }
+  try {
+    await access(current, constants.W_OK);
+    return null;
+  } catch (error: unknown) {
+    if (isNodeError(error) && error.code === 'EROFS') return `${current} is on a read-only file system`;
+    if (isNodeError(error) && error.code === 'EACCES') return `${current} is not writable by this user`;
+    return null;
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
   }
 }
 

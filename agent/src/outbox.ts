@@ -3,9 +3,13 @@
  *
  * Each run's events are numbered 1, 2, 3... Consecutive log lines and
  * consecutive records of a run are merged into one event, and events are sent
- * in batches below LIMITS.maxBatchBytes, one batch in flight at a time. An
- * acknowledged event is dropped. An unacknowledged one is kept and sent again
- * after the next `hello`, or after a backoff when the hub did not respond.
+ * in batches below LIMITS.maxBatchBytes, up to `maxInFlight` batches awaiting
+ * their ack at once, so the agent prepares the next batches while the hub
+ * stores the first. The hub applies a run's events only in sequence, in the
+ * order the batches arrive on the connection. An acknowledged event is
+ * dropped. An unacknowledged one is kept and sent again after the next
+ * `hello`, or after a backoff when the hub did not respond or acknowledged
+ * only part of a batch.
  *
  * With a spool (`outbox-spill.ts`), every sealed event is written to the
  * data directory as it is sent, so events survive a crash of the agent.
@@ -18,6 +22,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from './logger.js';
 import { OutboxSpill, newRunQueue, type OpenEvent, type QueuedEvent, type RunQueue } from './outbox-spill.js';
+import { itemEventBytes, jsonBytes, logLineBytes } from './event-size.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import type { Spool, SpooledEvent } from './spool.js';
 import {
@@ -48,6 +53,8 @@ export interface OutboxOptions {
   /** Delay that lets lines gather into one batch. */
   flushDelayMs?: number;
   maxBatchBytes?: number;
+  /** Batches sent whose ack has not arrived yet, at most; 1 waits for each ack before the next send. */
+  maxInFlight?: number;
   /**
    * Bytes of events kept in memory. Without a spool the outbox reports
    * pressure past it; with one it moves the newest events out of memory.
@@ -67,6 +74,18 @@ const BATCH_ENVELOPE_BYTES = 13;
 /** Room for runId, attempt, seq and the other fields of an open event. */
 const EVENT_ENVELOPE_BYTES = 512;
 const MAX_EVENTS_PER_BATCH = 10_000;
+/**
+ * Batches in flight by default: enough for the agent to prepare and send
+ * while the hub stores, with at most 1 MiB per connection waiting.
+ * NOTE: chosen by judgment; other values were not measured against it.
+ */
+const DEFAULT_MAX_IN_FLIGHT = 4;
+
+/** A batch sent and not acknowledged yet, with the highest seq it carries of each run. */
+interface InFlightBatch {
+  entries: QueuedEvent[];
+  lastSeqs: Map<RunQueue, number>;
+}
 /** Run attempts remembered as abandoned by the hub; older entries are forgotten first. */
 const MAX_ABANDONED = 10_000;
 
@@ -78,6 +97,7 @@ export class Outbox {
   private readonly warnings: RateLimitedLog;
   private readonly flushDelayMs: number;
   private readonly maxBatchBytes: number;
+  private readonly maxInFlight: number;
   private readonly maxBufferedBytes: number;
   private readonly maxSpooledBytes: number;
   private readonly spill: OutboxSpill | null;
@@ -86,8 +106,13 @@ export class Outbox {
   private buffered = 0;
   private pressured = false;
   private online = false;
-  private inFlight = false;
-  /** Bumped on every pause, so a late ack of an older batch changes no state but the acknowledged events. */
+  private inFlight: InFlightBatch[] = [];
+  /** Settles once the last batch taken was handed to `send`, so batches leave in the order they were taken. */
+  private sendOrder: Promise<void> = Promise.resolve();
+  /**
+   * Bumped whenever the batches in flight are given up (pause, failed send,
+   * partial ack), so a late ack of one of them changes no state but the acknowledged events.
+   */
   private generation = 0;
   private nextRetryDelayMs: number;
   private flushTimer: NodeJS.Timeout | null = null;
@@ -98,6 +123,7 @@ export class Outbox {
     this.warnings = new RateLimitedLog(options.log);
     this.flushDelayMs = options.flushDelayMs ?? 50;
     this.maxBatchBytes = options.maxBatchBytes ?? LIMITS.maxBatchBytes;
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
     this.maxBufferedBytes = options.maxBufferedBytes ?? (options.spool ? 16 : 64) * 1024 * 1024;
     this.maxSpooledBytes = options.maxSpooledBytes ?? 1024 * 1024 * 1024;
     this.spill = options.spool
@@ -190,10 +216,8 @@ export class Outbox {
   /** Stops sending, for example on disconnect; events in flight count as unsent. */
   pause(): void {
     this.online = false;
-    this.generation += 1;
-    this.inFlight = false;
+    this.rewind();
     this.clearRetry();
-    for (const run of this.runs.values()) run.sent = 0;
   }
 
   /** Drops what the hub reports as applied, then sends the rest. Called after each `hello`. */
@@ -237,8 +261,10 @@ export class Outbox {
    * wanted: the hub abandoned the attempt or replaced it with a newer one.
    */
   private runFor(key: RunKey): RunQueue | null {
-    if (this.isAbandoned(key)) return null;
     let run = this.runs.get(key.runId);
+    // The common case, once per output line: abandoning an attempt removes its queue, so a queue found is wanted.
+    if (run !== undefined && run.attempt === key.attempt) return run;
+    if (this.isAbandoned(key)) return null;
     if (run !== undefined && run.attempt > key.attempt) return null;
     if (run !== undefined && run.attempt < key.attempt) {
       this.discardRun(key.runId);
@@ -254,7 +280,8 @@ export class Outbox {
   private appendItem(key: RunKey, type: OpenEvent['type'], item: LogLine | Json): void {
     const run = this.runFor(key);
     if (run === null) return;
-    const itemBytes = Buffer.byteLength(JSON.stringify(item)) + 1;
+    // One more byte for the comma that separates it from the next item.
+    const itemBytes = (type === 'log' ? logLineBytes(item as LogLine) : jsonBytes(item as Json)) + 1;
     if (run.open !== null && (run.open.type !== type || run.open.bytes + itemBytes > this.maxEventBytes())) {
       this.seal(run);
       this.pump();
@@ -280,19 +307,20 @@ export class Outbox {
     run.open = null;
     this.buffered -= open.bytes;
     const base = { runId: run.runId, attempt: run.attempt, seq: run.nextSeq++, at: open.at };
-    const event: RunEvent =
+    const event =
       open.type === 'log'
-        ? { ...base, type: 'log', lines: open.items as LogLine[] }
-        : { ...base, type: 'records', records: open.items as Json[] };
-    this.enqueue(run, event);
+        ? { ...base, type: 'log' as const, lines: open.items as LogLine[] }
+        : { ...base, type: 'records' as const, records: open.items as Json[] };
+    const count = open.items.length;
+    this.enqueue(run, event, itemEventBytes(event, count, open.bytes - EVENT_ENVELOPE_BYTES - count));
   }
 
   private sealAll(): void {
     for (const run of this.runs.values()) this.seal(run);
   }
 
-  private enqueue(run: RunQueue, event: RunEvent): void {
-    const bytes = Buffer.byteLength(JSON.stringify(event));
+  /** Queues a sealed event; `bytes` is its size as JSON, measured here when the caller does not know it. */
+  private enqueue(run: RunQueue, event: RunEvent, bytes = Buffer.byteLength(JSON.stringify(event))): void {
     if (bytes + BATCH_ENVELOPE_BYTES > this.maxBatchBytes) {
       // Only a bug upstream of the outbox can get here: every item is capped far below the batch limit.
       this.options.log.error({ runId: run.runId, seq: event.seq, type: event.type, bytes }, 'run event larger than a batch, dropped');
@@ -367,12 +395,12 @@ export class Outbox {
 
   /**
    * Sends a state change (started, progress, finished) on the next turn of
-   * the event loop when no batch is in flight, so the hub learns of it
-   * without waiting for the flush delay. Events pushed in the same turn
-   * still share one batch. Otherwise it goes with the next flush.
+   * the event loop when the window has room for a batch, so the hub learns
+   * of it without waiting for the flush delay. Events pushed in the same
+   * turn still share one batch. Otherwise it goes with the next flush.
    */
   private flushSoon(): void {
-    if (!this.online || this.inFlight || this.retryTimer !== null) {
+    if (!this.online || this.inFlight.length >= this.maxInFlight || this.retryTimer !== null) {
       this.scheduleFlush();
       return;
     }
@@ -393,36 +421,52 @@ export class Outbox {
     }, this.flushDelayMs);
   }
 
-  /** Sends the next batch when online and nothing is in flight. */
+  /** Sends batches while online, until `maxInFlight` of them await their ack. */
   private pump(): void {
-    if (!this.online || this.inFlight || this.retryTimer !== null) return;
-    const batch = this.nextBatch();
-    if (batch.length === 0) return;
+    while (this.online && this.retryTimer === null && this.inFlight.length < this.maxInFlight) {
+      const batch = this.nextBatch();
+      if (batch.entries.length === 0) return;
+      this.send(batch);
+    }
+  }
 
-    this.inFlight = true;
+  /**
+   * Sends one batch once its events kept only in the spool are read back.
+   * Batches leave in the order they were taken, even when an earlier one
+   * waits longer for its reads. The hub does not apply an event that arrives
+   * before the one numbered just below it, so that batch would be retried.
+   */
+  private send(batch: InFlightBatch): void {
+    this.inFlight.push(batch);
     const generation = this.generation;
-    const events = this.spill === null ? Promise.resolve(batch.map((queued) => queued.event as RunEvent)) : this.spill.materialize(batch);
-    events
-      .then((loaded) => {
-        if (generation !== this.generation) return undefined;
-        return this.options.send({ events: loaded }).then((ack) => this.handleAck(ack, generation));
-      })
+    const loading = this.spill === null ? Promise.resolve(batch.entries.map((queued) => queued.event as RunEvent)) : this.spill.materialize(batch.entries);
+    // The ack promise is wrapped, so `sendOrder` settles when the batch is handed over, not when its ack arrives.
+    const handedOver = Promise.all([this.sendOrder, loading]).then(([, events]) =>
+      generation === this.generation ? { ack: this.options.send({ events }) } : null,
+    );
+    this.sendOrder = handedOver.then(
+      () => undefined,
+      () => undefined,
+    );
+    handedOver
+      .then((sent) => sent?.ack.then((ack) => this.handleAck(ack, generation, batch)))
       .catch((error: unknown) => this.handleSendFailure(error, generation));
   }
 
   /** Takes unsent events round-robin across runs, so one chatty run cannot starve the others. */
-  private nextBatch(): QueuedEvent[] {
-    const batch: QueuedEvent[] = [];
+  private nextBatch(): InFlightBatch {
+    const batch: InFlightBatch = { entries: [], lastSeqs: new Map() };
     let bytes = BATCH_ENVELOPE_BYTES;
     let progressed = true;
-    while (progressed && batch.length < MAX_EVENTS_PER_BATCH) {
+    while (progressed && batch.entries.length < MAX_EVENTS_PER_BATCH) {
       progressed = false;
       for (const run of this.runs.values()) {
         const next = run.events[run.sent];
         if (next === undefined || (this.spill !== null && !this.spill.isSendable(run, next))) continue;
-        const added = next.bytes + (batch.length > 0 ? 1 : 0);
-        if (bytes + added > this.maxBatchBytes || batch.length >= MAX_EVENTS_PER_BATCH) return batch;
-        batch.push(next);
+        const added = next.bytes + (batch.entries.length > 0 ? 1 : 0);
+        if (bytes + added > this.maxBatchBytes || batch.entries.length >= MAX_EVENTS_PER_BATCH) return batch;
+        batch.entries.push(next);
+        batch.lastSeqs.set(run, next.seq);
         bytes += added;
         run.sent += 1;
         progressed = true;
@@ -431,7 +475,7 @@ export class Outbox {
     return batch;
   }
 
-  private handleAck(raw: unknown, generation: number): void {
+  private handleAck(raw: unknown, generation: number, batch: InFlightBatch): void {
     const parsed = parseMessage(eventBatchAckSchema, raw);
     if (!parsed.ok) {
       this.warnings.warn('invalid_events_ack', { reason: parsed.reason }, 'invalid events ack from the hub, ignored');
@@ -442,10 +486,11 @@ export class Outbox {
     if (parsed.value.cancel.length > 0) this.options.onCancel(parsed.value.cancel);
     if (generation !== this.generation) return;
 
-    this.inFlight = false;
-    const unacked = [...this.runs.values()].filter((run) => run.sent > 0);
+    this.inFlight = this.inFlight.filter((entry) => entry !== batch);
+    const unacked = this.unackedRuns(batch);
     if (unacked.length > 0) {
-      this.warnings.warn('partial_events_ack', { runIds: unacked.map((run) => run.runId) }, 'hub acknowledged only part of a batch, retrying later');
+      this.warnings.warn('partial_events_ack', { runIds: unacked }, 'hub acknowledged only part of a batch, retrying later');
+      this.rewind();
       this.scheduleRetry();
       return;
     }
@@ -453,12 +498,33 @@ export class Outbox {
     this.pump();
   }
 
+  /** Returns the runs of which the batch carried an event the ack did not cover; runs forgotten meanwhile do not count. */
+  private unackedRuns(batch: InFlightBatch): string[] {
+    const runIds: string[] = [];
+    for (const [run, lastSeq] of batch.lastSeqs) {
+      if (this.runs.get(run.runId) !== run) continue;
+      const oldest = run.events[0];
+      if (oldest !== undefined && oldest.seq <= lastSeq) runIds.push(run.runId);
+    }
+    return runIds;
+  }
+
   private handleSendFailure(error: unknown, generation: number): void {
     if (generation !== this.generation) return;
-    this.inFlight = false;
-    for (const run of this.runs.values()) run.sent = 0;
+    this.rewind();
     this.options.log.debug({ err: error }, 'events batch not acknowledged, retrying later');
     this.scheduleRetry();
+  }
+
+  /**
+   * Gives up the batches in flight: their events count as unsent and go again
+   * from each run's oldest unacknowledged event, and the acks that still
+   * arrive for them only drop the events the hub applied.
+   */
+  private rewind(): void {
+    this.generation += 1;
+    this.inFlight = [];
+    for (const run of this.runs.values()) run.sent = 0;
   }
 
   private scheduleRetry(): void {

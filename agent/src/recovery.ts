@@ -25,11 +25,11 @@ export const SPOOL_DIR = 'outbox';
  * spool. Throws AgentError when another agent uses the directory or it
  * cannot be used.
  */
-export async function recoverPreviousProcess(dataDir: string, killGraceMs: number, log: Logger): Promise<Recovered> {
+export async function recoverPreviousProcess(dataDir: string, killGraceMs: number, log: Logger, agentId?: string): Promise<Recovered> {
   lockDataDir(dataDir);
   let interrupted: Map<string, string>;
   try {
-    interrupted = await endOrphanedRuns(dataDir, killGraceMs, log);
+    interrupted = await endOrphanedRuns(dataDir, killGraceMs, log, agentId);
   } catch (error: unknown) {
     throw unusable(dataDir, 'read the process records of earlier runs', error);
   }

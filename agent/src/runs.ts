@@ -120,7 +120,8 @@ export class RunManager {
 
   /** Keeps one unused node task host per free slot, and none while no new run can come. */
   private resizeWarmPool(): void {
-    this.options.settings.warmPool?.resize(this.isDraining ? 0 : this.options.slots - this.running.size);
+    if (this.isDraining) this.options.settings.warmPool?.resize(0, true);
+    else this.options.settings.warmPool?.resize(this.options.slots - this.running.size);
   }
 
   private checkAdmission(assignment: Assignment): RefusalReason | null {

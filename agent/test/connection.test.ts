@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { connectHint } from '../src/connection.js';
 import { PROTOCOL_VERSION, type AssignReply, type Assignment } from '../src/protocol/index.js';
 import { FakeHub, startAgent, until, type AgentProcess } from './fake-hub.js';
 import { makeAssignment, makeTempDir, removeDir } from './helpers.js';
@@ -219,8 +220,33 @@ describe('agent connection', () => {
 
     expect(code).toBe(1);
     expect(running.stderr()).toContain(
-      `Cannot reach the hub at http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}. Check the address and that farmboy-hub is running.\n`,
+      `Cannot reach the hub at http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}. Likely cause: nothing listens at that address`,
     );
+  });
+
+  it('names the likely cause of a TLS mismatch', async () => {
+    const plain = createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    const { port } = plain.address() as AddressInfo;
+    agent = startAgent(['--hub', `https://127.0.0.1:${port}`, '--fingerprint', `sha256:${'ab'.repeat(32)}`, '--token', TOKEN, '--data-dir', dataDir], { FARMBOY_CONNECT_TIMEOUT_MS: '800' });
+
+    const code = await agent.exited.finally(() => plain.close());
+
+    expect(code).toBe(1);
+    expect(agent.stderr()).toContain('Likely cause: the port answered without TLS');
+  });
+
+  it.each([
+    ['write EPROTO ...:ssl3_get_record:wrong version number', false, 'without TLS'],
+    ['socket hang up', true, 'closes plain connections'],
+    ['socket hang up', false, null],
+    ['connect ECONNREFUSED 127.0.0.1:7420', false, 'nothing listens'],
+    ['timeout', false, null],
+  ])('hints at the cause of %s', (reason, insecure, expected) => {
+    const hint = connectHint(reason, insecure);
+
+    if (expected === null) expect(hint).toBeNull();
+    else expect(hint).toContain(expected);
   });
 
   it('exits 2 on a usage error', async () => {

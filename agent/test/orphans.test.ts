@@ -72,7 +72,7 @@ describe('orphaned run processes', () => {
     const pid = await startGroup();
     recordProcess(dataDir, 'run-z-1', { runId: 'run-z', attempt: 1 }, pid);
 
-    forgetProcess(dataDir, 'run-z-1');
+    await forgetProcess(dataDir, 'run-z-1');
     const interrupted = await endOrphanedRuns(dataDir, 300, silent);
 
     expect(interrupted.size).toBe(0);

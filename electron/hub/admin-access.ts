@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { HubError, notFound } from './errors.js';
+import { apiKeyCreateSchema } from './model.js';
 import type { Logger } from './logger.js';
 import { RateLimitedLog } from './logger.js';
 import type { Store } from './store/index.js';
@@ -29,16 +30,13 @@ export interface ApiKeyView {
   revokedAt: number | null;
 }
 
-export const apiKeyCreateSchema = z.object({
-  name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
-  scope: z.enum(['read', 'run', 'admin']),
-});
+export { apiKeyCreateSchema };
 
 export interface FailureLimits {
   /** Wrong tokens from one address within `windowMs` before it is blocked. */
   maxFailures: number;
   windowMs: number;
-  /** How long a blocked address is refused, whatever token it sends. */
+  /** How long a blocked address gets 429 for every token that is not valid. */
   blockMs: number;
 }
 
@@ -77,23 +75,25 @@ export class AdminAccess {
 
   /**
    * Checks a bearer token from `address` for an operation that needs
-   * `needed`. A blocked address is refused before its token is looked at.
-   * A wrong token counts as a failure; a missing one does not, since it
-   * guesses nothing.
+   * `needed`. A wrong token counts as a failure; a missing one does not,
+   * since it guesses nothing. A blocked address gets 429 for every token
+   * but a valid one: on 127.0.0.1 every local user shares one address, and
+   * a loop of wrong tokens must not lock the owner out. The tokens and keys
+   * the hub creates are 192 random bits, so the block slows scanners and
+   * flags them in the log, and guessing stays out of reach without it.
    */
   authenticate(token: string, address: string, needed: ApiKeyScope, now = Date.now()): AccessVerdict {
-    const blocked = this.blockedFor(address, now);
-    if (blocked > 0) {
-      this.rejections.warn(`blocked:${address}`, { address }, 'admin access refused: address blocked after repeated failures');
-      return { ok: false, error: new HubError('rate_limited', `too many failed attempts from ${address}; retry in ${blocked} s`), retryAfterSec: blocked };
-    }
     if (token === '') return { ok: false, error: new HubError('unauthorized', 'missing Authorization: Bearer <admin token or API key> header'), retryAfterSec: null };
     const identity = this.identify(token);
     if (identity === null) {
+      const blocked = this.blockedFor(address, now);
+      if (blocked > 0) {
+        this.rejections.warn(`blocked:${address}`, { address }, 'admin access refused: address blocked after repeated failures');
+        return { ok: false, error: new HubError('rate_limited', `too many failed attempts from ${address}; retry in ${blocked} s`), retryAfterSec: blocked };
+      }
       this.recordFailure(address, now);
       return { ok: false, error: new HubError('unauthorized', 'the token is not valid'), retryAfterSec: null };
     }
-    this.failures.delete(address);
     if (SCOPE_RANK[identity.scope] < SCOPE_RANK[needed]) {
       const error = new HubError('forbidden', `this API key has scope ${identity.scope}; the operation needs scope ${needed}`);
       return { ok: false, error, retryAfterSec: null };

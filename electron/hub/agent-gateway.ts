@@ -27,12 +27,14 @@ import {
   type Refusal,
   type RefusalCode,
   type RotateRequest,
+  type RunEvent,
   type RunRef,
 } from 'farmboy-agent/protocol';
 import { HubError } from './errors.js';
-import { createTlsIdentity, signRotation, writeIdentity, type HubTlsIdentity } from './tls.js';
+import { TlsIdentityError, commitRotation, prepareRotation, stapleRotations, type HubTlsIdentity, type RotationStapler } from './tls.js';
 import type { AgentAuthority } from './agent-auth.js';
-import { OutputMasker, type SecretBox } from './secrets.js';
+import { OutputMasker, RunSecrets, isSealed, type SecretBox } from './secrets.js';
+import { isFinal } from './model.js';
 import { CappedRuns, DEFAULT_OUTPUT_RATE, OutputBucket, limitBatch, type OutputRate, type RunTotals } from './event-limits.js';
 import type { Fleet } from './fleet.js';
 import { RateLimitedLog, type Logger } from './logger.js';
@@ -68,10 +70,6 @@ export interface AgentGatewayOptions {
   tls: { dataDir: string; identity: HubTlsIdentity } | null;
 }
 
-// NOTE: kept in memory only, so after a hub restart the output of runs still going is masked by their agents alone.
-/** Runs whose secret values the gateway keeps for masking; the oldest are dropped first. */
-const MAX_RUNS_WITH_SECRETS = 10_000;
-
 /** Builds the error a socket.io middleware passes to refuse a connection; the agent reads `data`. */
 function refusal(code: RefusalCode, message: string): Error & { data: Refusal } {
   return Object.assign(new Error(message), { data: { code, message } });
@@ -81,18 +79,31 @@ export class AgentGateway implements AgentLink {
   private readonly io: Server<AgentToHubEvents, HubToAgentEvents, Record<string, never>, AgentSocketData>;
   private readonly sockets = new Map<string, AgentSocket>();
   private readonly invalid: RateLimitedLog;
-  /** Output volume per agent id, kept across reconnects so that reconnecting does not refill it. */
+  /**
+   * Output volume per agent id, kept across reconnects so that reconnecting
+   * does not refill it, and dropped once a disconnected agent's bucket is
+   * full again, as a new one would be.
+   */
   private readonly buckets = new Map<string, OutputBucket>();
+  /** Disconnected agents whose bucket is still refilling. */
+  private readonly refilling = new Set<string>();
+  private refillTimer: NodeJS.Timeout | null = null;
   private readonly capped = new CappedRuns();
-  /** Secret values of recently assigned runs, to mask them in what agents report. */
-  private readonly runSecrets = new Map<string, string[]>();
+  /** Secret values of active runs, kept across hub restarts, to mask them in what agents report. */
+  private readonly runSecrets: RunSecrets;
   private readonly masker = new OutputMasker();
   private rotating = false;
+  private readonly stapler: RotationStapler | null;
   private readonly outputRate: OutputRate;
 
   constructor(private readonly options: AgentGatewayOptions) {
     this.invalid = new RateLimitedLog(options.log);
     this.outputRate = options.outputRate ?? DEFAULT_OUTPUT_RATE;
+    this.runSecrets = new RunSecrets(options.secrets, options.log);
+    this.runSecrets.restore((runId) => {
+      const run = options.runs.get(runId);
+      return run !== undefined && !isFinal(run.status);
+    });
     this.io = new Server(options.httpServer, {
       maxHttpBufferSize: LIMITS.maxMessageBytes,
       // Under the idle timeout of common proxies (30-60 s), and a dead peer is noticed within 20 s.
@@ -101,6 +112,8 @@ export class AgentGateway implements AgentLink {
       serveClient: false,
       cors: { origin: false },
     });
+    const tls = options.tls;
+    this.stapler = tls ? stapleRotations(options.httpServer as HttpsServer, tls.dataDir, options.log) : null;
     const namespace = this.io.of(AGENT_NAMESPACE);
     namespace.use((socket, next) => next(this.authenticate(socket)));
     namespace.on('connection', (socket) => this.onConnection(socket));
@@ -173,7 +186,10 @@ export class AgentGateway implements AgentLink {
     this.options.onAgentChanged(agentId);
     // The reply waits until the acknowledged sequence numbers are on disk.
     this.options.runs.reconcile(agentId, parsed.value.runs, now).then(
-      (reconciled) => ack({ ...reconciled, draining: session.record.draining, ...(credential === undefined ? {} : { credential }) }),
+      (reconciled) => {
+        ack({ ...reconciled, draining: session.record.draining, ...(credential === undefined ? {} : { credential }) });
+        this.options.runs.acknowledgementSent(agentId, reconciled.acked);
+      },
       (error: unknown) => this.options.log.error({ err: error, agentId }, 'reconciling the runs of an agent failed'),
     );
   }
@@ -226,6 +242,7 @@ export class AgentGateway implements AgentLink {
     this.confirmCredential(socket);
     const { agentId } = socket.data;
     const now = Date.now();
+    this.options.fleet.noteSeen(agentId, now);
     const bucket = this.bucketOf(agentId, now);
     if (bucket.isExhausted(now)) {
       this.invalid.warn(`rate:${agentId}`, { agentId }, 'agent far over its output rate, batch deferred');
@@ -233,7 +250,7 @@ export class AgentGateway implements AgentLink {
       setTimeout(() => ack({ acked: {}, cancel: [] }), this.outputRate.maxAckDelayMs).unref();
       return;
     }
-    const masked = parsed.value.events.map((event) => this.masker.maskEvent(event, this.runSecrets.get(event.runId) ?? []));
+    const masked = parsed.value.events.map((event) => this.masker.maskEvent(event, this.runSecrets.valuesOf(event.runId)));
     const limited = limitBatch(masked, (runId) => this.runTotals(runId), this.capped);
     if (limited.trims.size > 0) {
       this.invalid.warn(`limits:${agentId}`, { agentId, trims: [...limited.trims] }, 'agent output over the size limits trimmed');
@@ -241,11 +258,25 @@ export class AgentGateway implements AgentLink {
     const delayMs = bucket.take(limited.outputBytes, now);
     this.options.runs.applyEvents(agentId, limited.accepted, now).then(
       (reply) => {
-        if (delayMs === 0) ack(reply);
-        else setTimeout(() => ack(reply), delayMs).unref();
+        this.forgetFinishedRuns(masked);
+        const send = (): void => {
+          ack(reply);
+          this.options.runs.acknowledgementSent(agentId, reply.acked);
+        };
+        if (delayMs === 0) send();
+        else setTimeout(send, delayMs).unref();
       },
       (error: unknown) => this.options.log.error({ err: error, agentId }, 'applying run events failed'),
     );
+  }
+
+  /** Drops the kept secrets of runs that reached a final status; a run between attempts keeps them. */
+  private forgetFinishedRuns(events: readonly RunEvent[]): void {
+    for (const event of events) {
+      if (event.type !== 'finished') continue;
+      const run = this.options.runs.get(event.runId);
+      if (run === undefined || isFinal(run.status)) this.runSecrets.forget(event.runId);
+    }
   }
 
   private bucketOf(agentId: string, now: number): OutputBucket {
@@ -255,6 +286,25 @@ export class AgentGateway implements AgentLink {
       this.buckets.set(agentId, bucket);
     }
     return bucket;
+  }
+
+  /** Drops a disconnected agent's output bucket once it is full, checking again later while it refills. */
+  private releaseBucket(agentId: string, now: number): void {
+    const bucket = this.buckets.get(agentId);
+    const waitMs = bucket && !this.sockets.has(agentId) ? bucket.msUntilFull(now) : null;
+    if (waitMs === null || waitMs === 0) {
+      if (waitMs === 0) this.buckets.delete(agentId);
+      this.refilling.delete(agentId);
+      return;
+    }
+    this.refilling.add(agentId);
+    if (this.refillTimer) return;
+    this.refillTimer = setTimeout(() => {
+      this.refillTimer = null;
+      const later = Date.now();
+      for (const id of [...this.refilling]) this.releaseBucket(id, later);
+    }, waitMs);
+    this.refillTimer.unref();
   }
 
   private runTotals(runId: string): RunTotals | undefined {
@@ -267,7 +317,8 @@ export class AgentGateway implements AgentLink {
     if (this.sockets.get(agentId) !== socket) return;
     this.sockets.delete(agentId);
     const now = Date.now();
-    this.options.fleet.disconnect(agentId, now);
+    this.releaseBucket(agentId, now);
+    this.options.fleet.disconnect(agentId);
     this.options.runs.agentDisconnected(agentId, now);
     this.options.log.info({ agentId, reason }, 'agent left');
     this.options.onAgentChanged(agentId);
@@ -302,9 +353,13 @@ export class AgentGateway implements AgentLink {
     }
     const secretEnv = [...new Set([...assignment.secretEnv, ...opened.secretKeys])];
     const values = secretEnv.map((key) => opened.env[key] ?? '').filter((value) => value !== '');
-    this.runSecrets.delete(assignment.runId);
-    if (values.length > 0) this.runSecrets.set(assignment.runId, values);
-    if (this.runSecrets.size > MAX_RUNS_WITH_SECRETS) this.runSecrets.delete(this.runSecrets.keys().next().value as string);
+    const sealed = Object.fromEntries(
+      secretEnv.map((key) => {
+        const given = assignment.env[key] ?? '';
+        return [key, isSealed(given) ? given : this.options.secrets.seal(key, given)];
+      }),
+    );
+    this.runSecrets.remember(assignment.runId, sealed, values);
     return { ...assignment, env: opened.env, secretEnv };
   }
 
@@ -312,7 +367,13 @@ export class AgentGateway implements AgentLink {
     this.sockets.get(agentId)?.emit('cancel', { ...ref, reason });
   }
 
+  unreadableSecrets(env: Record<string, string>): string[] {
+    return this.options.secrets.unreadable(env);
+  }
+
+  /** Tells the agent to drain or resume. Either ends a start-failure back-off, because the user has looked at the agent. */
   setDraining(agentId: string, draining: boolean): void {
+    if (this.options.fleet.clearUnhealthy(agentId)) this.options.log.info({ agentId, draining }, 'start-failure back-off of agent cleared by the user');
     this.sockets.get(agentId)?.emit('drain', { draining });
   }
 
@@ -326,24 +387,30 @@ export class AgentGateway implements AgentLink {
    * first sent the new fingerprint, signed with the current key, so it can
    * move its pin; then the new pair is written and new connections get it.
    * Connections already open stay as they are. Agents offline meanwhile
-   * must join again with the new fingerprint.
+   * follow on their next connection: the handshake carries the kept
+   * rotations (see stapleRotations).
    */
-  async rotateCertificate(): Promise<{ fingerprint: string; agents: number; accepted: number }> {
+  async rotateCertificate(): Promise<{ previous: string; fingerprint: string; agents: number; accepted: number }> {
     const tls = this.options.tls;
     if (tls === null) throw new HubError('conflict', 'the agent port runs without TLS (--insecure), so it has no certificate to rotate');
     if (this.rotating) throw new HubError('conflict', 'a certificate rotation is already in progress');
     this.rotating = true;
     try {
-      const next = await createTlsIdentity();
-      const request = { fingerprint: next.fingerprint, signature: signRotation(tls.identity.key, next.fingerprint) };
+      const rotation = await prepareRotation(tls.dataDir, tls.identity).catch((error: unknown) => {
+        throw error instanceof TlsIdentityError ? new HubError('unavailable', error.message) : error;
+      });
+      const next = rotation.identity;
+      const request = { fingerprint: next.fingerprint, signature: rotation.endorsement.signature };
       const sockets = [...this.sockets.values()];
       const replies = await Promise.all(sockets.map((socket) => this.announceRotation(socket, request)));
-      await writeIdentity(tls.dataDir, next);
+      await commitRotation(tls.dataDir, rotation);
+      this.stapler?.update(rotation.rotations);
       (this.options.httpServer as HttpsServer).setSecureContext({ key: next.key, cert: next.cert, minVersion: 'TLSv1.2' });
+      const previous = tls.identity.fingerprint;
       tls.identity = next;
       const accepted = replies.filter(Boolean).length;
-      this.options.log.info({ fingerprint: next.fingerprint, agents: sockets.length, accepted }, 'hub certificate rotated');
-      return { fingerprint: next.fingerprint, agents: sockets.length, accepted };
+      this.options.log.info({ previous, fingerprint: next.fingerprint, agents: sockets.length, accepted }, 'hub certificate rotated');
+      return { previous, fingerprint: next.fingerprint, agents: sockets.length, accepted };
     } finally {
       this.rotating = false;
     }
@@ -372,8 +439,30 @@ export class AgentGateway implements AgentLink {
     return this.sockets.has(agentId);
   }
 
+  /** Sizes of the per-connection state, for leak checks after agents come and go. */
+  connectionStats(): AgentConnectionStats {
+    return {
+      engineClients: this.io.engine.clientsCount,
+      namespaceSockets: this.io.of(AGENT_NAMESPACE).sockets.size,
+      agentSockets: this.sockets.size,
+      outputBuckets: this.buckets.size,
+    };
+  }
+
   async close(): Promise<void> {
+    if (this.refillTimer) clearTimeout(this.refillTimer);
     this.io.disconnectSockets(true);
     await this.io.close();
   }
+}
+
+export interface AgentConnectionStats {
+  /** Engine.IO connections open on the agent port. */
+  engineClients: number;
+  /** Sockets in the /agent namespace. */
+  namespaceSockets: number;
+  /** Connected agents the gateway can send to. */
+  agentSockets: number;
+  /** Output rate buckets kept per agent id. */
+  outputBuckets: number;
 }

@@ -4,18 +4,23 @@
  * cannot start (store unreadable or locked, port in use), 2 for a usage error.
  */
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { z } from 'zod';
 import { DEFAULT_AGENT_PORT } from 'farmboy-agent/protocol';
 import { startHub, DEFAULT_UI_PORT, type Hub } from './index.js';
 import { createLogger } from './logger.js';
+import { ADMIN_TOKEN_FILE } from './hub-tokens.js';
+import { acquireLock, LOCK_FILE } from './store/lock.js';
+import { KEPT_ROTATIONS, ROTATION_MAX_AGE_MS, TLS_CERT_FILE, TLS_KEY_FILE, commitRotation, loadOrCreateTlsIdentity, prepareRotation } from './tls.js';
 import { HUB_VERSION } from './version.js';
 import { agentJoinHost, joinCommand } from './enrollment.js';
 
 const HELP = `Usage: farmboy-hub [options]
+       farmboy-hub rotate-certificate [--data-dir DIR] [--token TOKEN] [--url URL]
 
 Runs the Farmboy hub without the desktop window: scheduler, agent gateway,
 web UI and HTTP API.
@@ -23,15 +28,31 @@ web UI and HTTP API.
 Options:
   --data-dir DIR     where the hub keeps its store, logs and tokens
                      (default: ~/.farmboy)
-  --agent-port PORT  TCP port agents connect to over TLS (default: ${DEFAULT_AGENT_PORT})
+  --agent-port PORT  TCP port agents connect to over TLS (default: the port saved
+                     in Settings, else ${DEFAULT_AGENT_PORT})
   --insecure         serve the agent port as plain http:// and ws:// without TLS;
                      agents must be started with --insecure too (trusted networks only)
-  --ui-host HOST     address the web UI and API listen on (default: 127.0.0.1;
-                     use 0.0.0.0 to allow other machines, token still required)
-  --ui-port PORT     TCP port of the web UI and API (default: ${DEFAULT_UI_PORT})
+  --ui-host HOST     address the web UI and API listen on (default: 0.0.0.0 when
+                     Settings allows remote UI access, else 127.0.0.1; use 0.0.0.0
+                     to allow other machines, token still required)
+  --ui-port PORT     TCP port of the web UI and API (default: the port saved in
+                     Settings, else ${DEFAULT_UI_PORT})
+
+A port or host given here wins over the value saved in Settings.
   --log-level LEVEL  trace, debug, info, warn or error (default: info, or LOG_LEVEL)
   -h, --help         show this help
   -v, --version      show the version
+
+rotate-certificate makes a new key and certificate for the agent port. When
+a hub runs on DATA_DIR, it asks that hub through the HTTP API, so connected
+agents move their pin at once; otherwise it replaces the files in DATA_DIR.
+Agents that are offline follow on their next connection, unless more than
+${KEPT_ROTATIONS} rotations or ${ROTATION_MAX_AGE_MS / (24 * 3600 * 1000)} days have passed.
+  --token TOKEN      admin token of the running hub (default: FARMBOY_ADMIN_TOKEN,
+                     or DATA_DIR/admin-token)
+  --url URL          UI address of the running hub (default: the address a
+                     farmboy-hub process recorded in DATA_DIR, or
+                     http://127.0.0.1:${DEFAULT_UI_PORT})
 
 Environment:
   FARMBOY_ADMIN_TOKEN  admin token for the UI and API (default: created on
@@ -42,17 +63,18 @@ Environment:
 
 class UsageError extends Error {}
 
+/** Ports and host are undefined when their option is absent, so the saved network settings apply. */
 interface CliOptions {
   dataDir: string;
-  agentPort: number;
-  uiHost: string;
-  uiPort: number;
+  agentPort: number | undefined;
+  uiHost: string | undefined;
+  uiPort: number | undefined;
   insecure: boolean;
   logLevel: string | undefined;
 }
 
-function parsePort(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
+function parsePort(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new UsageError(`--${name} must be a port number from 0 to 65535, got "${value}"`);
@@ -90,9 +112,9 @@ function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
   if (values.version) return 'version';
   return {
     dataDir: resolve(values['data-dir'] ?? join(homedir(), '.farmboy')),
-    agentPort: parsePort('agent-port', values['agent-port'], DEFAULT_AGENT_PORT),
-    uiHost: values['ui-host'] ?? '127.0.0.1',
-    uiPort: parsePort('ui-port', values['ui-port'], DEFAULT_UI_PORT),
+    agentPort: parsePort('agent-port', values['agent-port']),
+    uiHost: values['ui-host'],
+    uiPort: parsePort('ui-port', values['ui-port']),
     insecure: values.insecure === true,
     logLevel: parseLogLevel(values['log-level']),
   };
@@ -104,7 +126,7 @@ from an impostor. Use it only on a network you trust.
 `;
 
 function printBanner(hub: Hub, options: CliOptions): void {
-  const uiHost = options.uiHost === '0.0.0.0' ? '127.0.0.1' : options.uiHost;
+  const uiHost = hub.uiHost === '0.0.0.0' ? '127.0.0.1' : hub.uiHost;
   const agentUrl = `${hub.insecure ? 'http' : 'https'}://${agentJoinHost(undefined)}:${hub.agentPort}`;
   const lines = [
     '',
@@ -131,7 +153,151 @@ function findRenderer(): string | null {
   return existsSync(join(candidate, 'index.html')) ? candidate : null;
 }
 
+/** File in which a running farmboy-hub records its UI address, so that `rotate-certificate` can find it. */
+const ADDRESS_FILE = 'hub-address.json';
+const addressSchema = z.object({ pid: z.number().int(), url: z.string().url() });
+const rotationReplySchema = z.object({ previous: z.string(), fingerprint: z.string(), agents: z.number(), accepted: z.number() });
+const errorReplySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+interface RotateOptions {
+  dataDir: string;
+  token: string | undefined;
+  url: string | undefined;
+}
+
+function parseRotateCli(argv: string[]): RotateOptions | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { 'data-dir': { type: 'string' }, token: { type: 'string' }, url: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    }));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help) return 'help';
+  if (values.url !== undefined && !z.string().url().safeParse(values.url).success) throw new UsageError(`--url must be an http:// address such as http://127.0.0.1:${DEFAULT_UI_PORT}, got "${values.url}"`);
+  return { dataDir: resolve(values['data-dir'] ?? join(homedir(), '.farmboy')), token: values.token, url: values.url };
+}
+
+/** Returns the PID of the live process that holds the data directory's store lock, or null when none does. */
+async function lockOwner(dataDir: string): Promise<number | null> {
+  let pid: number;
+  try {
+    pid = Number.parseInt((await readFile(join(dataDir, LOCK_FILE), 'utf8')).trim(), 10);
+  } catch {
+    return null;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : null;
+  }
+}
+
+async function runningHubUrl(dataDir: string, pid: number): Promise<string> {
+  try {
+    const recorded = addressSchema.parse(JSON.parse(await readFile(join(dataDir, ADDRESS_FILE), 'utf8')));
+    if (recorded.pid === pid) return recorded.url;
+  } catch {
+    // No address recorded by this hub: try the default port.
+  }
+  // NOTE: only farmboy-hub records its address, so a desktop app's hub on another port needs --url.
+  return `http://127.0.0.1:${DEFAULT_UI_PORT}`;
+}
+
+async function adminToken(options: RotateOptions): Promise<string> {
+  const given = options.token ?? process.env.FARMBOY_ADMIN_TOKEN;
+  if (given) return given;
+  const file = join(options.dataDir, ADMIN_TOKEN_FILE);
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    throw new CommandError(`the admin token is missing: ${file} cannot be read. Pass --token or set FARMBOY_ADMIN_TOKEN.`);
+  }
+}
+
+/** An expected failure of a command, printed as a sentence with exit code 1. */
+class CommandError extends Error {}
+
+async function rotateThroughHub(options: RotateOptions, pid: number): Promise<z.infer<typeof rotationReplySchema>> {
+  const url = options.url ?? (await runningHubUrl(options.dataDir, pid));
+  const token = await adminToken(options);
+  let response: Response;
+  try {
+    response = await fetch(new URL('/api/certificate/rotate', url), { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  } catch (error) {
+    const reason = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+    throw new CommandError(`the hub (process ${pid}) has locked ${options.dataDir}, but the request to ${url} failed (${reason}). Pass its UI address with --url.`);
+  }
+  const body: unknown = await response.json().catch(() => null);
+  if (!response.ok) {
+    const failure = errorReplySchema.safeParse(body);
+    const detail = failure.success ? failure.data.error.message : `HTTP ${response.status}`;
+    const hint = response.status === 401 ? ' Pass the admin token with --token.' : '';
+    throw new CommandError(`the hub at ${url} did not rotate its certificate: ${detail}.${hint}`);
+  }
+  const parsed = rotationReplySchema.safeParse(body);
+  if (!parsed.success) throw new CommandError(`the hub at ${url} sent an unexpected reply; is it a Farmboy hub of this version?`);
+  return parsed.data;
+}
+
+/** Rotates the files while holding the store lock, so that no hub starts with a half-written pair. */
+async function rotateOnDisk(dataDir: string): Promise<{ previous: string; fingerprint: string }> {
+  if (!existsSync(join(dataDir, TLS_KEY_FILE)) && !existsSync(join(dataDir, TLS_CERT_FILE))) {
+    throw new CommandError(`${dataDir} contains no hub certificate yet. The hub creates one on its first start.`);
+  }
+  const lock = await acquireLock(join(dataDir, LOCK_FILE), createLogger({ level: 'warn' }));
+  try {
+    const { identity } = await loadOrCreateTlsIdentity(dataDir);
+    const rotation = await prepareRotation(dataDir, identity);
+    await commitRotation(dataDir, rotation);
+    return { previous: identity.fingerprint, fingerprint: rotation.identity.fingerprint };
+  } finally {
+    await lock.release();
+  }
+}
+
+async function rotateCertificate(argv: string[]): Promise<number> {
+  const options = parseRotateCli(argv);
+  if (options === 'help') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const pid = await lockOwner(options.dataDir);
+  const lines: string[] = [];
+  if (pid !== null) {
+    const result = await rotateThroughHub(options, pid);
+    lines.push(`Certificate rotated by the running hub (process ${pid}).`, `  Old fingerprint: ${result.previous}`, `  New fingerprint: ${result.fingerprint}`);
+    lines.push(`  Agents that followed: ${result.accepted} of ${result.agents} connected`);
+  } else {
+    const result = await rotateOnDisk(options.dataDir);
+    lines.push(`Certificate rotated in ${options.dataDir} (no hub is running).`, `  Old fingerprint: ${result.previous}`, `  New fingerprint: ${result.fingerprint}`);
+    lines.push('  Agents that followed: 0 (none is connected while the hub is stopped)');
+  }
+  lines.push(`Agents that were offline follow on their next connection within ${ROTATION_MAX_AGE_MS / (24 * 3600 * 1000)} days and ${KEPT_ROTATIONS} rotations; after that they must join again.`);
+  process.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}
+
+async function runCommand(argv: string[]): Promise<number> {
+  try {
+    return await rotateCertificate(argv);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`farmboy-hub rotate-certificate: ${error.message}\nRun farmboy-hub --help for the options.\n`);
+      return 2;
+    }
+    process.stderr.write(`farmboy-hub rotate-certificate: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'rotate-certificate') return runCommand(argv.slice(1));
   let options;
   try {
     options = parseCli(argv);
@@ -165,6 +331,9 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   printBanner(hub, options);
+  const addressFile = join(options.dataDir, ADDRESS_FILE);
+  const recordedUrl = `http://${hub.uiHost === '0.0.0.0' ? '127.0.0.1' : hub.uiHost.includes(':') ? `[${hub.uiHost}]` : hub.uiHost}:${hub.uiPort}`;
+  await writeFile(addressFile, JSON.stringify({ pid: process.pid, url: recordedUrl }) + '\n').catch((error: unknown) => logger.warn({ err: error, file: addressFile }, 'hub address not recorded'));
   return new Promise((resolvePromise) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
@@ -172,7 +341,7 @@ export async function main(argv: string[]): Promise<number> {
       stopping = true;
       logger.info({ signal }, 'stopping');
       hub.stop().then(
-        () => resolvePromise(0),
+        () => rm(addressFile, { force: true }).then(() => resolvePromise(0)),
         (error: unknown) => {
           logger.error({ err: error }, 'stop failed');
           resolvePromise(1);

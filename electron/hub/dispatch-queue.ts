@@ -77,13 +77,13 @@ export class DispatchQueue {
 
 /**
  * Free slots of the agents that could take a run at all (online, not
- * draining), ignoring tags and load: once it reaches zero, no queued run
- * can be placed in this pass.
+ * draining, not unhealthy), ignoring tags and load: once it reaches zero, no
+ * queued run can be placed in this pass.
  */
 export function freeSlots(candidates: readonly Candidate[]): number {
   let free = 0;
   for (const candidate of candidates) {
-    if (candidate.online && !candidate.draining) free += Math.max(0, candidate.slots - candidate.running);
+    if (candidate.online && !candidate.draining && !candidate.unhealthy) free += Math.max(0, candidate.slots - candidate.running);
   }
   return free;
 }
@@ -93,7 +93,7 @@ export interface DispatchPass {
   now: number;
   /** The fleet's live candidates: an assignment made in the pass shows in them at once. */
   candidates: readonly Candidate[];
-  /** Free slots left among online, non-draining agents. */
+  /** Free slots left among online, non-draining, healthy agents. */
   free: number;
   /** Waiting reason per set of required tags that no agent could take in this pass. */
   unplaceable: Map<string, string>;

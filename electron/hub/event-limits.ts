@@ -202,6 +202,13 @@ export class OutputBucket {
     return Math.min(this.rate.maxAckDelayMs, Math.ceil((-this.level / this.rate.bytesPerSec) * 1000));
   }
 
+  /** Returns how long the bucket takes to refill to its burst, in ms; 0 once it is full, as a new bucket starts. */
+  msUntilFull(now: number): number {
+    this.refill(now);
+    if (this.level >= this.rate.burstBytes) return 0;
+    return Math.ceil(((this.rate.burstBytes - this.level) / this.rate.bytesPerSec) * 1000);
+  }
+
   private refill(now: number): void {
     const elapsed = Math.max(0, now - this.updatedAt) / 1000;
     this.level = Math.min(this.rate.burstBytes, this.level + elapsed * this.rate.bytesPerSec);

@@ -4,8 +4,14 @@
  * store's agent records; connection state and load live only here.
  */
 import type { Hello, LoadReport } from 'farmboy-agent/protocol';
-import type { AgentRecord, AgentView } from './model.js';
+import type { AgentRecord, AgentUnhealthy, AgentView } from './model.js';
 import type { Candidate } from './placement.js';
+
+/** Consecutive start failures after which an agent is left out of placement. */
+export const START_FAILURE_THRESHOLD = 3;
+/** The first back-off; each further one doubles, up to START_BACKOFF_MAX_MS. */
+export const START_BACKOFF_BASE_MS = 30_000;
+export const START_BACKOFF_MAX_MS = 10 * 60_000;
 
 export interface AgentSession {
   record: AgentRecord;
@@ -24,6 +30,17 @@ export interface AgentSession {
    * refused run is not offered to the same agent again and again.
    */
   refusing: 'stopping' | 'busy' | null;
+  /** Runs that failed to start on this agent in a row, since a run last started there. */
+  startFailures: number;
+  /** Back-offs taken since a run last started there; the next one lasts twice as long. */
+  backoffs: number;
+  /** The current or last back-off; it is over once `until` has passed. */
+  unhealthy: AgentUnhealthy | null;
+}
+
+/** Returns the session's back-off if it is still running at `now`. */
+function activeUnhealthy(session: AgentSession, now: number): AgentUnhealthy | null {
+  return session.unhealthy !== null && session.unhealthy.until > now ? session.unhealthy : null;
 }
 
 /**
@@ -70,6 +87,12 @@ class SessionCandidate implements Candidate {
   get lastAssignedAt(): number {
     return this.session.lastAssignedAt;
   }
+  get name(): string {
+    return this.session.record.name;
+  }
+  get unhealthy(): AgentUnhealthy | null {
+    return activeUnhealthy(this.session, Date.now());
+  }
 }
 
 export class Fleet {
@@ -110,11 +133,14 @@ export class Fleet {
     return session;
   }
 
-  disconnect(agentId: string, now: number): AgentSession | undefined {
+  /**
+   * Marks an agent offline. Its `lastSeenAt` stays the time of its last
+   * message, because a silent drop is noticed only after the ping timeout.
+   */
+  disconnect(agentId: string): AgentSession | undefined {
     const session = this.sessions.get(agentId);
     if (!session) return undefined;
     session.online = false;
-    session.record.lastSeenAt = now;
     session.load = null;
     session.cpu = null;
     return session;
@@ -134,6 +160,44 @@ export class Fleet {
     session.assignedSinceReport = 0;
     if (session.refusing === 'busy') session.refusing = null;
     session.record.lastSeenAt = now;
+  }
+
+  /** Records that a message arrived from the agent. */
+  noteSeen(agentId: string, now: number): void {
+    const session = this.sessions.get(agentId);
+    if (session) session.record.lastSeenAt = now;
+  }
+
+  /**
+   * Counts a run that failed on the agent before it started. From the
+   * START_FAILURE_THRESHOLD-th failure in a row, the agent is left out of
+   * placement for a back-off of 30 s, then 1 min, 2 min and so on up to
+   * 10 min. Returns true when a back-off began.
+   */
+  noteStartFailure(agentId: string, error: string, now: number): boolean {
+    const session = this.sessions.get(agentId);
+    if (!session) return false;
+    session.startFailures += 1;
+    if (session.startFailures < START_FAILURE_THRESHOLD || activeUnhealthy(session, now) !== null) return false;
+    const backoffMs = Math.min(START_BACKOFF_BASE_MS * 2 ** session.backoffs, START_BACKOFF_MAX_MS);
+    session.backoffs += 1;
+    session.unhealthy = { reason: `${session.startFailures} runs failed to start: ${error}`, until: now + backoffMs };
+    return true;
+  }
+
+  /** A run started on the agent: its start failures and back-off are over. */
+  noteStarted(agentId: string): void {
+    const session = this.sessions.get(agentId);
+    if (session) clearHealth(session);
+  }
+
+  /** Ends a back-off at the user's request (drain or resume); true when there was one. */
+  clearUnhealthy(agentId: string): boolean {
+    const session = this.sessions.get(agentId);
+    if (!session) return false;
+    const had = session.unhealthy !== null || session.startFailures > 0;
+    clearHealth(session);
+    return had;
   }
 
   noteAssigned(agentId: string, runId: string, now: number): void {
@@ -194,7 +258,16 @@ function newSession(record: AgentRecord): AgentSession {
     assignedSinceReport: 0,
     lastAssignedAt: 0,
     refusing: null,
+    startFailures: 0,
+    backoffs: 0,
+    unhealthy: null,
   };
+}
+
+function clearHealth(session: AgentSession): void {
+  session.startFailures = 0;
+  session.backoffs = 0;
+  session.unhealthy = null;
 }
 
 function toView(session: AgentSession): AgentView {
@@ -206,5 +279,6 @@ function toView(session: AgentSession): AgentView {
     load: session.load,
     cpu: session.cpu,
     freeMemoryBytes: session.freeMemoryBytes,
+    unhealthy: activeUnhealthy(session, Date.now()),
   };
 }

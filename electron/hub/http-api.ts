@@ -48,6 +48,14 @@ export async function createHttpApi(options: HttpApiOptions): Promise<FastifyIns
     else void reply.header('content-security-policy', RENDERER_CSP);
   });
   app.setErrorHandler((error: FastifyError | HubError, request, reply) => sendError(error, request, reply, options.log));
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error: unknown) {
+      done(error as HubError);
+    }
+  });
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
   });
@@ -114,6 +122,11 @@ export async function createHttpApi(options: HttpApiOptions): Promise<FastifyIns
 
   app.get('/api/settings', async () => service.getSettings());
   app.patch('/api/settings', async (request) => service.updateSettings(request.body));
+  app.get('/api/settings/network', async () => service.getNetwork());
+  app.patch('/api/settings/network', async (request) => service.updateNetwork(request.body));
+  app.get('/api/settings/alerts', async () => service.getAlerts());
+  app.patch('/api/settings/alerts', async (request) => service.updateAlerts(request.body));
+  app.post('/api/settings/alerts/test', async (request) => service.testAlert(request.body));
   app.get('/api/enrollment-tokens', async () => service.listEnrollmentTokens());
   app.post('/api/enrollment-tokens', async (request, reply) => reply.code(201).send(service.createEnrollmentToken(request.body)));
   app.post<IdParams>('/api/enrollment-tokens/:id/revoke', async (request) => service.revokeEnrollmentToken(request.params.id));
@@ -193,6 +206,34 @@ async function* mapBatches(batches: AsyncIterable<StoredLogLine[]>, format: (lin
 
 function isTrue(value: string | undefined): boolean {
   return value === '1' || value === 'true' || value === '';
+}
+
+/**
+ * Parses a JSON request body. An empty one reads as no body, because
+ * scripts often send the JSON content type on every call, run-now and
+ * delete included. A `__proto__` key is refused: spread or assigned into
+ * another object, it would replace that object's prototype.
+ */
+export function parseJsonBody(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error: unknown) {
+    throw new HubError('invalid', `body: not valid JSON (${(error as Error).message})`, 'body');
+  }
+  if (text.includes('"__proto__"')) {
+    try {
+      JSON.parse(text, (key, value: unknown) => {
+        if (key === '__proto__') throw new HubError('invalid', 'body: the key "__proto__" is not allowed', 'body');
+        return value;
+      });
+    } catch (error: unknown) {
+      if (error instanceof HubError) throw error;
+      throw new HubError('invalid', 'body: nested too deep to check', 'body');
+    }
+  }
+  return parsed;
 }
 
 function errorBody(code: string, message: string, field?: string, details?: unknown) {

@@ -6,8 +6,7 @@
 import { createServer } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Server as NetServer } from 'node:net';
-import { DEFAULT_AGENT_PORT } from 'farmboy-agent/protocol';
-import { AgentGateway } from './agent-gateway.js';
+import { AgentGateway, type AgentConnectionStats } from './agent-gateway.js';
 import { Fleet } from './fleet.js';
 import { createHttpApi } from './http-api.js';
 import { createLogger, type Logger } from './logger.js';
@@ -27,8 +26,10 @@ import { HUB_VERSION } from './version.js';
 import { agentJoinHost } from './enrollment.js';
 import { DEFAULT_TEMPLATES_DIR } from './templates.js';
 import { loadOrCreateTlsIdentity, type HubTlsIdentity } from './tls.js';
+import { AlertNotifier, type AlertTimings } from './alerts.js';
+import { readNetworkSettings, resolveNetwork, type EffectiveNetwork } from './settings.js';
 
-export const DEFAULT_UI_PORT = 7421;
+export { DEFAULT_UI_PORT } from './settings.js';
 
 export interface HubOptions {
   dataDir: string;
@@ -60,12 +61,16 @@ export interface HubOptions {
   outputRate?: OutputRate;
   /** Folder of the task templates the UI offers; resources/templates by default. */
   templatesDir?: string;
+  /** Overrides of the failure alert webhook's timeout and retries, for tests. */
+  alertTimings?: Partial<AlertTimings>;
 }
 
 export interface Hub {
   readonly uiUrl: string;
   readonly agentUrl: string;
   readonly uiPort: number;
+  /** Address the UI port listens on: a start option, else 0.0.0.0 or 127.0.0.1 from the network settings. */
+  readonly uiHost: string;
   readonly agentPort: number;
   readonly adminToken: string;
   /** The enrollment token, when the hub has it in clear (created here or given). */
@@ -76,7 +81,16 @@ export interface Hub {
   readonly service: HubService;
   readonly store: Store;
   readonly runs: RunManager;
+  /** Sizes of the per-connection state of both ports, for leak checks in tests and diagnostics. */
+  connectionStats(): HubConnectionStats;
   stop(): Promise<void>;
+}
+
+export interface HubConnectionStats extends AgentConnectionStats {
+  /** Agents the fleet counts as online. */
+  agentsOnline: number;
+  /** Engine.IO connections open on the UI port. */
+  uiClients: number;
 }
 
 export async function startHub(options: HubOptions): Promise<Hub> {
@@ -108,6 +122,7 @@ async function assemble(options: HubOptions, store: Store, log: Logger): Promise
   const runs = new RunManager(store, fleet, {
     assign: (agentId, assignment) => link.gateway?.assign(agentId, assignment) ?? Promise.resolve(null),
     cancel: (agentId, ref, reason) => link.gateway?.cancel(agentId, ref, reason),
+    unreadableSecrets: (env) => SecretBox.forDataDir(store.dataDir).unreadable(env),
   }, log.child({ component: 'runs' }), timings);
   await runs.restore(Date.now());
 
@@ -129,10 +144,20 @@ async function assemble(options: HubOptions, store: Store, log: Logger): Promise
   });
   link.gateway = gateway;
 
+  // A port or host given as an option wins over the stored network settings.
+  let network: EffectiveNetwork = resolveNetwork(readNetworkSettings(store.state.settings), { uiPort: options.uiPort, agentPort: options.agentPort, uiHost: options.uiHost });
+  const alerts = new AlertNotifier({
+    store,
+    log: log.child({ component: 'alerts' }),
+    runUrl: (runId) => `${addresses.uiUrl}/#/runs/${runId}`,
+    hubUrl: () => addresses.uiUrl,
+    agentName: (agentId) => fleet.get(agentId)?.record.name ?? null,
+    timings: options.alertTimings,
+  });
   const scheduler = new Scheduler({
     logger: log.child({ component: 'scheduler' }),
-    onFire: (jobId, fireDate, kind, missed) => firing.fire(jobId, fireDate, kind, missed),
-    onMissed: (jobId, missedCount) => log.info({ jobId, missedCount }, 'missed fires skipped by the catch-up policy'),
+    onFire: (jobId, fireDate, kind, missed, firstMissed) => firing.fire(jobId, fireDate, kind, missed, firstMissed),
+    onMissed: (jobId, missedCount, firstMissed, lastMissed) => firing.missed(jobId, missedCount, firstMissed, lastMissed),
   });
   const service = new HubService({
     store,
@@ -149,6 +174,8 @@ async function assemble(options: HubOptions, store: Store, log: Logger): Promise
     info: () => ({ ...addresses, fingerprint: gateway.fingerprint }),
     templatesDir: options.templatesDir ?? DEFAULT_TEMPLATES_DIR,
     log: log.child({ component: 'service' }),
+    alerts,
+    network: () => network,
   });
   // Filled in once both ports listen; nothing asks for it before.
   let addresses: HubAddresses = { version: HUB_VERSION, uiUrl: '', agentJoinUrl: '', fingerprint: tls?.fingerprint ?? null, agentToken: tokens.agentToken };
@@ -159,21 +186,23 @@ async function assemble(options: HubOptions, store: Store, log: Logger): Promise
     log,
     access,
     rendererDir: options.rendererDir ?? null,
-    health: () => ({ ok: true, version: HUB_VERSION, agentsOnline: fleet.onlineCount(), runsActive: runs.activeRuns().length }),
+    health: () => ({ ok: true, version: HUB_VERSION, agentsOnline: fleet.onlineCount(), runsActive: runs.activeCount() }),
     runs,
   });
   ui = new UiGateway({ httpServer: api.server, service, log: log.child({ component: 'ui' }), access, lineCount: (runId) => runs.lineCount(runId) });
   runs.on('run', (run) => ui?.runChanged(run));
+  runs.on('run', (run) => alerts.runChanged(run));
   runs.on('log', (runId, lines) => ui?.logAppended(runId, lines));
   runs.on('records', (runId, records) => ui?.recordsAppended(runId, records));
 
-  const uiHost = options.uiHost ?? '127.0.0.1';
-  await api.listen({ host: uiHost, port: options.uiPort ?? DEFAULT_UI_PORT });
-  const agentPort = await listen(agentServer, options.agentHost ?? '0.0.0.0', options.agentPort ?? DEFAULT_AGENT_PORT).catch(async (error: unknown) => {
+  const uiHost = network.uiHost;
+  await api.listen({ host: uiHost, port: network.uiPort });
+  const agentPort = await listen(agentServer, options.agentHost ?? '0.0.0.0', network.agentPort).catch(async (error: unknown) => {
     await api.close();
     throw error;
   });
   const uiPort = (api.server.address() as AddressInfo).port;
+  network = { ...network, uiPort, agentPort };
   const uiUrl = `http://${uiHost.includes(':') ? `[${uiHost}]` : uiHost}:${uiPort}`;
   addresses = { ...addresses, uiUrl, agentJoinUrl: `${tls ? 'https' : 'http'}://${agentJoinHost(options.agentHost ?? '0.0.0.0')}:${agentPort}` };
 
@@ -196,6 +225,7 @@ async function assemble(options: HubOptions, store: Store, log: Logger): Promise
     uiUrl,
     agentUrl: `${tls ? 'https' : 'http'}://${hostForUrl(options.agentHost)}:${agentPort}`,
     uiPort,
+    uiHost,
     agentPort,
     adminToken: tokens.adminToken,
     agentToken: tokens.agentToken,
@@ -206,16 +236,19 @@ async function assemble(options: HubOptions, store: Store, log: Logger): Promise
     service,
     store,
     runs,
+    connectionStats: () => ({ ...gateway.connectionStats(), agentsOnline: fleet.onlineCount(), uiClients: ui?.clientCount ?? 0 }),
     async stop() {
       if (stopped) return;
       stopped = true;
       clearInterval(tick);
       clearInterval(retention);
       scheduler.stop();
+      firing.stop();
       await alive.stop();
       ui?.close();
       await gateway.close();
       await api.close();
+      await alerts.stop();
       runs.flushDirty();
       service.persistAgents();
       await store.close();

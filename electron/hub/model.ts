@@ -20,7 +20,7 @@ function patchOf<Shape extends z.ZodRawShape>(schema: z.ZodObject<Shape>) {
       ((field instanceof z.ZodDefault ? field.removeDefault() : field) as z.ZodType).optional(),
     ]),
   );
-  return z.object(fields) as unknown as z.ZodType<Partial<z.infer<z.ZodObject<Shape>>>>;
+  return z.strictObject(fields) as unknown as z.ZodType<Partial<z.infer<z.ZodObject<Shape>>>>;
 }
 
 const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
@@ -29,7 +29,8 @@ const tag = z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'may co
 // ---------------------------------------------------------------------------
 // Tasks
 
-export const taskInputSchema = z.object({
+// Strict: a misspelt field ("timeout" for timeoutSec) is an error, never silently dropped.
+export const taskInputSchema = z.strictObject({
   name,
   runtime: runtimeSchema,
   source: z.string().max(512 * 1024, 'must be at most 512 KiB'),
@@ -77,7 +78,30 @@ export const scheduleSchema = z.object({
 });
 export type Schedule = z.infer<typeof scheduleSchema>;
 
-export const jobInputSchema = z.object({
+/**
+ * Linux refuses to start a process whose single `KEY=value` string passes
+ * 128 KiB, and the whole environment shares the argument space with the
+ * agent's own variables; checked at save, a job that could never start its
+ * task is refused with the variable's name instead of failing every run.
+ */
+const ENV_ENTRY_MAX_BYTES = 128 * 1024 - 1;
+const ENV_TOTAL_MAX_BYTES = 256 * 1024;
+// The renderer validates with these schemas too, so no Buffer here.
+const utf8 = new TextEncoder();
+
+const envSchema = z
+  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name'), z.string())
+  .superRefine((env, ctx) => {
+    let total = 0;
+    for (const [key, value] of Object.entries(env)) {
+      const bytes = utf8.encode(`${key}=${value}`).length + 1;
+      total += bytes;
+      if (bytes > ENV_ENTRY_MAX_BYTES) ctx.addIssue({ code: 'custom', path: [key], message: `is ${bytes} bytes; the operating system starts no process with a variable over ${ENV_ENTRY_MAX_BYTES} bytes` });
+    }
+    if (total > ENV_TOTAL_MAX_BYTES) ctx.addIssue({ code: 'custom', message: `variables take ${total} bytes in all; at most ${ENV_TOTAL_MAX_BYTES} fit beside the agent's own environment` });
+  });
+
+export const jobInputSchema = z.strictObject({
   name,
   taskId: z.string().min(1, 'must not be empty'),
   config: jsonObject.default({}),
@@ -90,7 +114,7 @@ export const jobInputSchema = z.object({
   overlap: overlapPolicySchema.default('skip'),
   maxParallel: z.number().int().min(1).max(1000).default(1),
   catchUp: catchUpPolicySchema.default('none'),
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name'), z.string()).default({}),
+  env: envSchema.default({}),
   /** Keys of `env` whose values are secret: stored encrypted, returned only encrypted, masked in output. */
   secretEnv: z.array(z.string().min(1).max(256)).max(256).optional(),
 });
@@ -107,10 +131,22 @@ export interface Job extends JobInput {
 // ---------------------------------------------------------------------------
 // Runs
 
-export const FINAL_STATUSES = ['succeeded', 'failed', 'timed_out', 'cancelled', 'lost'] as const;
+/**
+ * Final statuses of a scheduled fire that never reached an agent: `missed`
+ * (the hub was down or asleep and the job's catch-up policy is `none`) and
+ * `skipped` (the overlap policy kept it from starting). Such a run is stored
+ * final at once; it is never retried and is no failure.
+ */
+export const UNRUN_STATUSES = ['missed', 'skipped'] as const;
+export const FINAL_STATUSES = ['succeeded', 'failed', 'timed_out', 'cancelled', 'lost', ...UNRUN_STATUSES] as const;
 export const runStatusSchema = z.enum(['queued', 'assigned', 'running', ...FINAL_STATUSES]);
 export type RunStatus = z.infer<typeof runStatusSchema>;
 export type FinalStatus = (typeof FINAL_STATUSES)[number];
+export type UnrunStatus = (typeof UNRUN_STATUSES)[number];
+
+export function isUnrun(status: RunStatus): status is UnrunStatus {
+  return (UNRUN_STATUSES as readonly string[]).includes(status);
+}
 
 export function isFinal(status: RunStatus): status is FinalStatus {
   return (FINAL_STATUSES as readonly string[]).includes(status);
@@ -121,6 +157,13 @@ export type RunTrigger = 'schedule' | 'manual' | 'catch_up';
 export interface RunProgress {
   percent: number;
   message: string | null;
+}
+
+/** Scheduled fire instants that one history entry stands for, in ms since the epoch. */
+export interface FireWindow {
+  count: number;
+  first: number;
+  last: number;
 }
 
 export interface Run {
@@ -143,6 +186,8 @@ export interface Run {
   agentId: string | null;
   /** Agents of earlier attempts, avoided by retries where another agent can take it. */
   previousAgentIds: string[];
+  /** Agent every attempt must run on, chosen for a test run; absent or null when any eligible agent may take it. */
+  pinnedAgentId?: string | null;
   exitCode: number | null;
   signal: string | null;
   error: string | null;
@@ -165,6 +210,16 @@ export interface Run {
   logBytes: number;
   logTruncated: boolean;
   recordCount: number;
+  /**
+   * The fires a `missed` or `skipped` entry records, or the missed fires a
+   * catch-up run replaced. Absent on other runs and on runs stored before
+   * the field existed.
+   */
+  fires?: FireWindow;
+  /** Why the overlap policy skipped the fires of a `skipped` entry. */
+  skipReason?: string;
+  /** The active run of the job that a `skipped` entry's fires would have overlapped. */
+  overlappedRunId?: string | null;
 }
 
 export const runFilterSchema = z.object({
@@ -205,10 +260,28 @@ export interface AgentRecord {
   draining: boolean;
 }
 
+/** Why and until when placement leaves an agent out, after runs kept failing to start on it. */
+export interface AgentUnhealthy {
+  /** In words, such as "3 runs failed to start: could not start the task: ENOSPC: ...". */
+  reason: string;
+  /** Epoch ms at which the agent takes runs again. */
+  until: number;
+}
+
 export interface AgentView extends AgentRecord {
   status: AgentStatus;
   running: number;
   load: number | null;
   cpu: number | null;
   freeMemoryBytes: number | null;
+  /** Set while the agent is in a start-failure back-off; the hub always sends it, null when healthy. */
+  unhealthy?: AgentUnhealthy | null;
 }
+
+// ---------------------------------------------------------------------------
+// API keys
+
+export const apiKeyCreateSchema = z.strictObject({
+  name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+  scope: z.enum(['read', 'run', 'admin']),
+});

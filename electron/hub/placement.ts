@@ -7,9 +7,14 @@
  * eligible, the least busy wins: its reported normalized load plus the runs
  * assigned to it since that report, each counted as one busy CPU's share, so
  * a burst spreads out instead of piling onto the agent that looked idle a
- * moment ago. Ties go to the agent with the fewest running runs per slot,
- * then to the least recently assigned.
+ * moment ago. The runs the hub has on the agent, per CPU, are a floor under
+ * that figure (see `busyScore`). Ties go to the agent with the fewest
+ * running runs per slot, then to the least recently assigned.
+ *
+ * An agent whose runs keep failing before they start is unhealthy for a
+ * back-off period (see `Fleet.noteStartFailure`) and is left out meanwhile.
  */
+import type { AgentUnhealthy as Unhealthy } from './model.js';
 
 export interface Candidate {
   id: string;
@@ -26,12 +31,23 @@ export interface Candidate {
   cpus: number;
   assignedSinceReport: number;
   lastAssignedAt: number;
+  /** Name shown in waiting reasons; the id where absent. */
+  name?: string;
+  /** Set while the agent is left out after repeated start failures. */
+  unhealthy?: Unhealthy | null;
 }
 
 export interface Requirement {
   tags: readonly string[];
   /** Agents of earlier attempts: used only when no other agent is eligible. */
   avoid: readonly string[];
+  /** The one agent the run may go to; null or absent for any eligible agent. */
+  pinned?: string | null;
+  /**
+   * Agents that must not take the run now: agents that may still apply an
+   * acknowledgement of the run's previous attempt to a new one.
+   */
+  exclude?: readonly string[];
 }
 
 export type Placement = { agentId: string } | { agentId: null; waitingReason: string };
@@ -47,19 +63,26 @@ export function reportedLoad(candidate: Candidate): number {
   return candidate.load ?? candidate.cpu ?? UNKNOWN_LOAD;
 }
 
-// NOTE: a load report resets `assignedSinceReport`, but the 1-minute load average takes about a
-// minute to show new CPU-bound runs and never shows sleeping ones, so a report arriving in the middle
-// of a burst makes that agent look idle again and it takes more than its share.
+/**
+ * Returns how busy an agent is, as a share of its CPUs. A load report resets
+ * `assignedSinceReport`, but the 1-minute load average takes about a minute
+ * to show new CPU-bound runs and never shows sleeping ones. So the runs the
+ * hub holds on the agent (`running`, per CPU) are a floor, and a report that
+ * arrives in the middle of a burst does not make the agent look idle again.
+ */
 export function busyScore(candidate: Candidate): number {
-  return reportedLoad(candidate) + candidate.assignedSinceReport / Math.max(1, candidate.cpus);
+  const cpus = Math.max(1, candidate.cpus);
+  return Math.max(reportedLoad(candidate) + candidate.assignedSinceReport / cpus, candidate.running / cpus);
 }
 
-type Ineligibility = 'offline' | 'draining' | 'tags' | 'slots' | 'load';
+type Ineligibility = 'offline' | 'draining' | 'tags' | 'unhealthy' | 'excluded' | 'slots' | 'load';
 
-function ineligibility(candidate: Candidate, tags: readonly string[]): Ineligibility | null {
+function ineligibility(candidate: Candidate, requirement: Requirement): Ineligibility | null {
   if (!candidate.online) return 'offline';
-  if (!tags.every((tag) => candidate.tags.includes(tag))) return 'tags';
+  if (!requirement.tags.every((tag) => candidate.tags.includes(tag))) return 'tags';
   if (candidate.draining) return 'draining';
+  if (candidate.unhealthy) return 'unhealthy';
+  if (requirement.exclude?.includes(candidate.id)) return 'excluded';
   if (candidate.running >= candidate.slots) return 'slots';
   if (candidate.maxLoad !== null && busyScore(candidate) >= candidate.maxLoad) return 'load';
   return null;
@@ -75,14 +98,17 @@ function compare(a: Candidate, b: Candidate): number {
 
 /** Picks the agent for one run, or returns in words why the run has to wait. */
 export function pickAgent(candidates: readonly Candidate[], requirement: Requirement): Placement {
+  if (requirement.pinned) return pickPinned(candidates, requirement.pinned, requirement);
   const eligible: Candidate[] = [];
-  const counts: Record<Ineligibility, number> = { offline: 0, draining: 0, tags: 0, slots: 0, load: 0 };
+  const unhealthy: Candidate[] = [];
+  const counts: Record<Ineligibility, number> = { offline: 0, draining: 0, tags: 0, unhealthy: 0, excluded: 0, slots: 0, load: 0 };
   for (const candidate of candidates) {
-    const reason = ineligibility(candidate, requirement.tags);
+    const reason = ineligibility(candidate, requirement);
     if (reason === null) eligible.push(candidate);
     else counts[reason] += 1;
+    if (reason === 'unhealthy') unhealthy.push(candidate);
   }
-  if (eligible.length === 0) return { agentId: null, waitingReason: describeWait(candidates.length, counts, requirement.tags) };
+  if (eligible.length === 0) return { agentId: null, waitingReason: describeWait(candidates.length, counts, requirement.tags, unhealthy) };
 
   const fresh = eligible.filter((candidate) => !requirement.avoid.includes(candidate.id));
   const pool = fresh.length > 0 ? fresh : eligible;
@@ -91,7 +117,41 @@ export function pickAgent(candidates: readonly Candidate[], requirement: Require
   return { agentId: best.id };
 }
 
-function describeWait(total: number, counts: Record<Ineligibility, number>, tags: readonly string[]): string {
+const PINNED_WAIT: Record<Exclude<Ineligibility, 'unhealthy'>, string> = {
+  offline: 'it is offline',
+  draining: 'it is draining',
+  tags: 'it does not carry every tag the run targets',
+  excluded: 'it is still reporting the end of the previous attempt',
+  slots: 'it has no free slot',
+  load: 'it is above its maximum load',
+};
+
+/** Places a run pinned to one agent: that agent or none, so the run never lands elsewhere. */
+function pickPinned(candidates: readonly Candidate[], agentId: string, requirement: Requirement): Placement {
+  const candidate = candidates.find((entry) => entry.id === agentId);
+  if (!candidate) return { agentId: null, waitingReason: 'waiting for the chosen agent: it is not in the fleet' };
+  const reason = ineligibility(candidate, requirement);
+  if (reason === 'unhealthy' && candidate.unhealthy) return { agentId: null, waitingReason: `waiting for the chosen agent: it is ${describeUnhealthy(candidate.unhealthy)}` };
+  if (reason !== null && reason !== 'unhealthy') return { agentId: null, waitingReason: `waiting for the chosen agent: ${PINNED_WAIT[reason]}` };
+  return { agentId: candidate.id };
+}
+
+/** Formats an agent's back-off for waiting reasons, such as "unhealthy until 10:31:05 UTC (3 runs failed to start: ...)". */
+export function describeUnhealthy(unhealthy: Unhealthy): string {
+  const until = new Date(unhealthy.until).toISOString().slice(11, 19);
+  return `unhealthy until ${until} UTC (${unhealthy.reason})`;
+}
+
+/** Names the unhealthy agents, with the reason when there is only one. */
+function describeUnhealthyAgents(unhealthy: readonly Candidate[]): string {
+  const only = unhealthy.length === 1 ? unhealthy[0] : undefined;
+  if (only?.unhealthy) return `1 unhealthy: agent ${only.name ?? only.id} is ${describeUnhealthy(only.unhealthy)}`;
+  const names = unhealthy.slice(0, 3).map((candidate) => candidate.name ?? candidate.id);
+  const more = unhealthy.length > names.length ? ` and ${unhealthy.length - names.length} more` : '';
+  return `${unhealthy.length} unhealthy after failing to start runs (${names.join(', ')}${more})`;
+}
+
+function describeWait(total: number, counts: Record<Ineligibility, number>, tags: readonly string[], unhealthy: readonly Candidate[]): string {
   if (total === 0) return 'waiting for an agent: no agent has joined the fleet yet';
   const online = total - counts.offline;
   if (online === 0) return `waiting for an agent: all ${total} known agents are offline`;
@@ -104,5 +164,7 @@ function describeWait(total: number, counts: Record<Ineligibility, number>, tags
   const parts: string[] = [];
   if (counts.slots > 0) parts.push(`${counts.slots} with no free slot`);
   if (counts.load > 0) parts.push(`${counts.load} above their maximum load`);
+  if (counts.excluded > 0) parts.push(`${counts.excluded} still reporting the end of the previous attempt`);
+  if (unhealthy.length > 0) parts.push(describeUnhealthyAgents(unhealthy));
   return `waiting for a free agent${tagText}: ${matching} matching online, ${parts.join(' and ')}`;
 }

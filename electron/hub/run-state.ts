@@ -97,19 +97,21 @@ export interface AttemptOutcome {
   result: Json | null;
   logTruncated: boolean;
   at: number;
+  /** Makes this outcome final even when retries remain, because another attempt cannot succeed (its task was deleted). */
+  noRetry?: boolean;
 }
 
 /** Statuses after which another attempt may follow, if the job allows retries. */
 const RETRYABLE: ReadonlySet<string> = new Set(['failed', 'timed_out', 'lost']);
 
 /**
- * Ends the current attempt. If the outcome is retryable, retries remain and
- * no cancel was requested, the run queues again as the next attempt after
+ * Ends the current attempt. If the outcome is retryable, retries remain, no
+ * cancel was requested and the outcome does not forbid it, the run queues again as the next attempt after
  * the run's retry delay; otherwise the outcome becomes the run's final status.
  */
 export function finishAttempt(run: Run, outcome: AttemptOutcome): Run | null {
   if (isFinal(run.status)) return null;
-  const retry = RETRYABLE.has(outcome.status) && run.attempt < run.maxAttempts && run.cancelRequestedAt === null;
+  const retry = RETRYABLE.has(outcome.status) && run.attempt < run.maxAttempts && run.cancelRequestedAt === null && outcome.noRetry !== true;
   const ended: Run = {
     ...run,
     exitCode: outcome.exitCode,
@@ -118,7 +120,8 @@ export function finishAttempt(run: Run, outcome: AttemptOutcome): Run | null {
     logTruncated: run.logTruncated || outcome.logTruncated,
     agentOfflineSince: null,
   };
-  if (!retry) return { ...ended, status: outcome.status, result: outcome.result, finishedAt: outcome.at };
+  // A final run waits for nothing, so the waiting reason of an earlier retry goes.
+  if (!retry) return { ...ended, status: outcome.status, result: outcome.result, finishedAt: outcome.at, waitingReason: null, notBefore: null };
   return {
     ...ended,
     status: 'queued',

@@ -23,7 +23,7 @@ import {
   type RunEvent,
   type RunRef,
 } from 'farmboy-agent/protocol';
-import { isFinal, type Job, type Json, type Run, type RunTrigger, type StoredLogLine, type Task } from './model.js';
+import { isFinal, isUnrun, type FireWindow, type Job, type Json, type Run, type RunTrigger, type StoredLogLine, type Task } from './model.js';
 import { DispatchQueue, freeSlots, placementChannel, type DispatchPass, type PlaceOutcome, type PlacementDecision } from './dispatch-queue.js';
 import { pickAgent } from './placement.js';
 import { assign, cancelQueued, createRun, finishAttempt, markStarted, unassign, type AttemptOutcome } from './run-state.js';
@@ -36,6 +36,8 @@ export interface AgentLink {
   /** Resolves with the agent's reply, or null when it is offline or did not reply in time. */
   assign(agentId: string, assignment: Assignment): Promise<AssignReply | null>;
   cancel(agentId: string, ref: RunRef, reason: CancelReason): void;
+  /** Lists the keys of an environment whose sealed values this hub cannot decrypt. */
+  unreadableSecrets(env: Record<string, string>): string[];
 }
 
 export interface RunManagerEvents {
@@ -69,6 +71,14 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
   private readonly logLineCounts = new Map<string, number>();
   private readonly assignedAt = new Map<string, number>();
   private readonly timeoutCancelSent = new Set<string>();
+  /**
+   * Retried runs whose previous attempt ended with a `finished` event that the
+   * agent has not been sent the acknowledgement of yet. The agent applies an
+   * acknowledgement to a run id, whatever the attempt, so an acknowledgement
+   * that arrives after the next attempt started there would drop that
+   * attempt's first events. The run goes to that agent only once it is sent.
+   */
+  private readonly endUnacked = new Map<string, { agentId: string; seq: number; since: number }>();
   private readonly queue = new DispatchQueue();
   private dispatchQueued = false;
   /** Set by `tick`: the next pass recomputes the waiting reason of every queued run. */
@@ -118,19 +128,35 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
     return [...this.active.values()];
   }
 
+  /** Counts the runs that are not final, without copying them. */
+  activeCount(): number {
+    return this.active.size;
+  }
+
   activeForJob(jobId: string): Run[] {
     return this.activeRuns().filter((run) => run.jobId === jobId);
   }
 
   /** Queues a run of a job; its config is the job's merged over the task's default. */
-  enqueueJob(job: Job, task: Task, trigger: RunTrigger, now: number): Run {
-    return this.enqueue(task, { ...task.defaultConfig, ...job.config }, trigger, now, job);
+  enqueueJob(job: Job, task: Task, trigger: RunTrigger, now: number, caughtUp?: FireWindow): Run {
+    const run = this.enqueue(task, { ...task.defaultConfig, ...job.config }, trigger, now, job);
+    if (caughtUp) this.put({ ...run, fires: caughtUp });
+    return this.get(run.id) ?? run;
   }
 
-  /** Queues an ad-hoc run of a task, outside any job. */
-  enqueueTask(task: Task, config: Record<string, Json>, tags: string[], now: number): Run {
+  /**
+   * Stores a history entry that is final from the start (a missed or skipped
+   * fire), or an update of one. No agent sees it and nothing retries it.
+   */
+  recordUnrun(entry: Run): void {
+    if (!isUnrun(entry.status)) throw new Error(`recordUnrun: status ${entry.status} is not missed or skipped`);
+    this.put(entry);
+  }
+
+  /** Queues an ad-hoc run of a task, outside any job; with `agentId`, only that agent may take it. */
+  enqueueTask(task: Task, config: Record<string, Json>, tags: string[], now: number, agentId: string | null = null): Run {
     const run = this.enqueue(task, { ...task.defaultConfig, ...config }, 'manual', now, null);
-    if (tags.length > 0) this.put({ ...run, tags });
+    if (tags.length > 0 || agentId !== null) this.put({ ...run, tags, pinnedAgentId: agentId });
     return this.get(run.id) ?? run;
   }
 
@@ -194,7 +220,8 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
       const run = this.get(event.runId);
       if (!run || run.agentId !== agentId || run.attempt !== event.attempt || isFinal(run.status)) {
         this.noteStale(agentId, event, run);
-        acked[event.runId] = ACK_ALL;
+        // The agent applies `acked` per run id, so ACK_ALL here would also drop a newer attempt this agent has.
+        if (!hasNewerAttemptOn(run, agentId, event.attempt)) acked[event.runId] = ACK_ALL;
         if (event.type !== 'finished') cancel.push({ runId: event.runId, attempt: event.attempt });
         continue;
       }
@@ -229,7 +256,9 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
     switch (event.type) {
       case 'started': {
         this.assignedAt.delete(run.id);
-        this.commit(markStarted(run, event.at), 'run started', { pid: event.pid });
+        // Without a pid the process never existed, and the run ends with "could not start the task".
+        if (run.agentId && event.pid !== null) this.fleet.noteStarted(run.agentId);
+        this.commit(markStarted(run, event.at), 'run started', { pid: event.pid }, 'debug');
         return;
       }
       case 'log': {
@@ -251,10 +280,34 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
         return;
       }
       case 'finished': {
-        this.finish(run, { ...event, at: now });
+        if (run.agentId && isStartFailure(run, event)) this.noteStartFailure(run.agentId, event.error ?? 'the task ended before it started', now);
+        const next = this.finish(run, { ...event, at: now });
+        if (next?.status === 'queued' && run.agentId) this.endUnacked.set(run.id, { agentId: run.agentId, seq: event.seq, since: now });
         return;
       }
     }
+  }
+
+  private noteStartFailure(agentId: string, error: string, now: number): void {
+    if (!this.fleet.noteStartFailure(agentId, error, now)) return;
+    const unhealthy = this.fleet.get(agentId)?.unhealthy;
+    this.log.warn({ agentId, until: unhealthy?.until, reason: unhealthy?.reason }, 'agent left out of placement after runs failed to start on it');
+  }
+
+  /**
+   * Called by the agent gateway once an acknowledgement was sent to an agent:
+   * runs held back from that agent until it had the acknowledgement of their
+   * previous attempt's end may go there again.
+   */
+  acknowledgementSent(agentId: string, acked: Record<string, number>): void {
+    let released = false;
+    for (const [runId, seq] of Object.entries(acked)) {
+      const held = this.endUnacked.get(runId);
+      if (held?.agentId !== agentId || seq < held.seq) continue;
+      this.endUnacked.delete(runId);
+      released = true;
+    }
+    if (released) this.dispatchSoon();
   }
 
   /**
@@ -281,6 +334,12 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
       }
       acked[ref.runId] = ACK_ALL;
       cancel.push(ref);
+      // The agent may still hold events of this older attempt until it reads the hello reply.
+      if (run && !isFinal(run.status) && run.agentId !== agentId) this.endUnacked.set(run.id, { agentId, seq: 0, since: now });
+    }
+    const reportedIds = new Set(reported.map((ref) => ref.runId));
+    for (const [runId, held] of this.endUnacked) {
+      if (held.agentId === agentId && !reportedIds.has(runId)) this.endUnacked.delete(runId);
     }
     for (const run of this.active.values()) {
       if (run.agentId !== agentId || carried.has(run.id)) continue;
@@ -327,6 +386,8 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
   /** Enforces grace periods and the hub's side of timeouts; called about once a second. */
   tick(now: number): void {
     this.refreshWaiting = true;
+    // NOTE: a hold outlives no assignment timeout: an agent that never gets its acknowledgement (the store kept failing) takes the run again.
+    for (const [runId, held] of this.endUnacked) if (now - held.since >= this.timings.assignTimeoutMs) this.endUnacked.delete(runId);
     const grace = this.timings.agentGraceMs();
     for (const run of this.activeRuns()) {
       if (run.agentOfflineSince !== null && now - run.agentOfflineSince >= grace) {
@@ -406,7 +467,8 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
     if (!run || run.status !== 'queued') return;
     const outcome = this.placeOne(run, pass);
     if (outcome.kind === 'placed') pass.free -= 1;
-    else if (outcome.kind === 'waiting' && outcome.reason !== run.waitingReason) this.put({ ...run, waitingReason: outcome.reason });
+    // A waiting reason is recomputed after a restart, so it is not worth a line in the run segment of its own.
+    else if (outcome.kind === 'waiting' && outcome.reason !== run.waitingReason) this.put({ ...run, waitingReason: outcome.reason }, 'memory');
   }
 
   /** Tries to place one run on an agent. */
@@ -414,7 +476,7 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
     if (run.notBefore !== null && run.notBefore > pass.now) return { kind: 'waiting', reason: run.waitingReason };
     const task = this.store.state.tasks.find((entry) => entry.id === run.taskId);
     if (!task) {
-      this.finish(run, { ...endedByHub('failed', 'its task was deleted'), at: pass.now });
+      this.finish(run, { ...endedByHub('failed', TASK_DELETED), at: pass.now, noRetry: true });
       return { kind: 'ended' };
     }
     const job = run.jobId ? this.store.state.jobs.find((entry) => entry.id === run.jobId) : undefined;
@@ -424,18 +486,27 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
 
     // Candidates only get busier during a pass, so tags no agent could take stay unplaceable until it ends.
     const tags = job?.tags ?? run.tags;
-    const tagsKey = tags.join(',');
-    const known = pass.unplaceable.get(tagsKey);
+    const pinned = run.pinnedAgentId ?? null;
+    const held = this.endUnacked.get(run.id);
+    // A run held back from one agent may be placeable where other runs with its tags are not, and the reverse.
+    const tagsKey = held !== undefined ? null : pinned === null ? tags.join(',') : `${tags.join(',')}@${pinned}`;
+    const known = tagsKey === null ? undefined : pass.unplaceable.get(tagsKey);
     if (known !== undefined) return { kind: 'waiting', reason: known };
     const decisionStarted = performance.now();
-    const placement = pickAgent(pass.candidates, { tags, avoid: run.previousAgentIds });
+    const placement = pickAgent(pass.candidates, { tags, avoid: run.previousAgentIds, pinned, exclude: held ? [held.agentId] : [] });
     const decisionMs = performance.now() - decisionStarted + pass.snapshotMs;
     // The fleet snapshot counts once per pass, with its first decision.
     pass.snapshotMs = 0;
     if (placementChannel.hasSubscribers) placementChannel.publish({ runId: run.id, agentId: placement.agentId, decisionMs } satisfies PlacementDecision);
     if (placement.agentId === null) {
-      pass.unplaceable.set(tagsKey, placement.waitingReason);
+      if (tagsKey !== null) pass.unplaceable.set(tagsKey, placement.waitingReason);
       return { kind: 'waiting', reason: placement.waitingReason };
+    }
+    // Checked only once an agent is found, because decrypting costs more than placing.
+    const unreadable = job ? this.link.unreadableSecrets(job.env) : [];
+    if (unreadable.length > 0) {
+      this.finish(run, { ...endedByHub('failed', unreadableSecretsError(unreadable)), at: pass.now, noRetry: true });
+      return { kind: 'ended' };
     }
 
     // The assignment updates the agent's session, which the pass's live candidates read.
@@ -451,7 +522,8 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
     this.assignedAt.set(run.id, now);
     const agentName = this.fleet.get(agentId)?.record.name ?? agentId;
     this.systemLine(run.id, now, `attempt ${run.attempt} assigned to agent ${agentName}`);
-    this.log.info({ runId: run.id, agentId, attempt: run.attempt }, 'run assigned');
+    // Logged at debug, as 'run started' is, because at info these two lines cost every run two synchronous log writes.
+    this.log.debug({ runId: run.id, agentId, attempt: run.attempt }, 'run assigned');
 
     const job = run.jobId ? this.store.state.jobs.find((entry) => entry.id === run.jobId) : undefined;
     const assignment: Assignment = {
@@ -496,7 +568,8 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
     this.dispatchSoon();
   }
 
-  private finish(run: Run, outcome: AttemptOutcome): Run | undefined {
+  private finish(run: Run, given: AttemptOutcome): Run | undefined {
+    const outcome = this.withoutRetryIfTaskDeleted(run, given);
     const next = finishAttempt(run, outcome);
     if (!next) return run;
     this.assignedAt.delete(run.id);
@@ -515,21 +588,38 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
     return next;
   }
 
+  /** Another attempt of a run whose task was deleted would only fail again, so its outcome becomes final. */
+  private withoutRetryIfTaskDeleted(run: Run, outcome: AttemptOutcome): AttemptOutcome {
+    if (outcome.noRetry || outcome.status === 'succeeded' || outcome.status === 'cancelled') return outcome;
+    if (this.store.state.tasks.some((task) => task.id === run.taskId)) return outcome;
+    const error = outcome.error === null ? TASK_DELETED : `${outcome.error}; not retried because its task was deleted`;
+    return { ...outcome, error, noRetry: true };
+  }
+
   /** Records a transition's result, if it was allowed, and logs it. */
-  private commit(next: Run | null, message: string, fields: Record<string, unknown> = {}): Run | undefined {
+  private commit(next: Run | null, message: string, fields: Record<string, unknown> = {}, level: 'info' | 'debug' = 'info'): Run | undefined {
     if (!next) return undefined;
     this.put(next);
-    this.log.info({ runId: next.id, jobId: next.jobId, agentId: next.agentId, ...fields }, message);
+    this.log[level]({ runId: next.id, jobId: next.jobId, agentId: next.agentId, ...fields }, message);
     return next;
   }
 
-  private put(run: Run): void {
+  /** Records a run's new state; `memory` keeps it off the disk until the run's next write. */
+  private put(run: Run, keep: 'disk' | 'memory' = 'disk'): void {
     const previous = this.active.get(run.id);
-    if (isFinal(run.status)) this.active.delete(run.id);
-    else this.active.set(run.id, run);
+    if (isFinal(run.status)) {
+      this.active.delete(run.id);
+      this.endUnacked.delete(run.id);
+    } else {
+      this.active.set(run.id, run);
+    }
     this.queue.update(run.id, previous, isFinal(run.status) ? undefined : run);
-    this.dirty.delete(run.id);
-    this.store.runs.put(run);
+    if (keep === 'disk') {
+      this.dirty.delete(run.id);
+      this.store.runs.put(run);
+    } else {
+      this.store.runs.update(run);
+    }
     this.emit('run', run);
   }
 
@@ -583,6 +673,27 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
     const fields = { agentId, runId: event.runId, attempt: event.attempt, seq: event.seq, type: event.type, status: run?.status, currentAttempt: run?.attempt };
     this.warnings.warn(`stale:${event.runId}:${event.attempt}`, fields, 'event for a run that is final or moved to another attempt, ignored');
   }
+}
+
+const TASK_DELETED = 'its task was deleted';
+/** Start of the error an agent reports for a run whose process it could not create. */
+const START_ERROR_PREFIX = 'could not start the task';
+
+/** Whether a run ended on its agent before its task started: a failure of the agent, not of the task. */
+function isStartFailure(run: Run, event: Extract<RunEvent, { type: 'finished' }>): boolean {
+  if (event.status !== 'failed') return false;
+  return run.status === 'assigned' || (event.error?.startsWith(START_ERROR_PREFIX) ?? false);
+}
+
+/** Whether the run's current attempt is newer than `attempt` and on this same agent. */
+function hasNewerAttemptOn(run: Run | undefined, agentId: string, attempt: number): boolean {
+  return run !== undefined && !isFinal(run.status) && run.agentId === agentId && run.attempt > attempt;
+}
+
+function unreadableSecretsError(keys: readonly string[]): string {
+  const names = keys.join(', ');
+  const subject = keys.length === 1 ? `the secret environment variable ${names}` : `the secret environment variables ${names}`;
+  return `${subject} cannot be decrypted by this hub: it was encrypted by another hub or with a secret key this hub no longer has. Enter ${keys.length === 1 ? 'its value' : 'their values'} again in the job.`;
 }
 
 function endedByHub(status: AttemptOutcome['status'], error: string): Omit<AttemptOutcome, 'at'> {

@@ -7,11 +7,20 @@
 import { X509Certificate, createPrivateKey, sign } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import type { Server as HttpsServer } from 'node:https';
 import { join } from 'node:path';
-import { ROTATION_MESSAGE_PREFIX } from 'farmboy-agent/protocol';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { ROTATION_MESSAGE_PREFIX, rotateSchema, type RotationProof } from 'farmboy-agent/protocol';
 
 export const TLS_KEY_FILE = 'hub-key.pem';
 export const TLS_CERT_FILE = 'hub-cert.pem';
+/** Signed rotations the hub still serves to agents that missed them. */
+export const ROTATIONS_FILE = 'hub-rotations.json';
+
+/** Rotations kept for agents that were offline: the last three, and none older than 30 days. */
+export const KEPT_ROTATIONS = 3;
+export const ROTATION_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
 
 /** Validity of a new certificate. Agents pin the fingerprint, so expiry only matters to tools that inspect it. */
 const CERT_VALIDITY_DAYS = 20 * 365;
@@ -96,6 +105,135 @@ export async function writeIdentity(dataDir: string, identity: HubTlsIdentity): 
 /** Signs the fingerprint of the next certificate with the current key, for agents to verify before they move their pin. */
 export function signRotation(currentKey: string, nextFingerprint: string): string {
   return sign('sha256', Buffer.from(ROTATION_MESSAGE_PREFIX + nextFingerprint, 'utf8'), createPrivateKey(currentKey)).toString('base64');
+}
+
+const endorsementSchema = z.object({
+  /** PEM of the replaced certificate, whose key made `signature`. */
+  previousCertificate: z.string().min(1).max(8192),
+  fingerprint: rotateSchema.shape.fingerprint,
+  signature: rotateSchema.shape.signature,
+  rotatedAt: z.number().int().nonnegative(),
+});
+/** One rotation: the replaced certificate and its key's signature over the next fingerprint. */
+export type RotationEndorsement = z.infer<typeof endorsementSchema>;
+
+const rotationsFileSchema = z.object({ version: z.literal(1), rotations: z.array(endorsementSchema) });
+
+/** Reads the kept rotations, oldest first; none when the file does not exist. */
+export async function readRotations(dataDir: string): Promise<RotationEndorsement[]> {
+  const file = join(dataDir, ROTATIONS_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  let json: unknown = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // Reported below as a damaged file.
+  }
+  const parsed = rotationsFileSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new TlsIdentityError(`${file} is damaged. Delete it: agents that missed a rotation then have to join again with the new fingerprint.`);
+  }
+  return parsed.data.rotations;
+}
+
+/** Drops rotations past the bounds: more than KEPT_ROTATIONS ago, or older than ROTATION_MAX_AGE_MS. */
+export function keptRotations(rotations: readonly RotationEndorsement[], now: number): RotationEndorsement[] {
+  return rotations.filter((rotation) => now - rotation.rotatedAt <= ROTATION_MAX_AGE_MS).slice(-KEPT_ROTATIONS);
+}
+
+/** Builds what the agent port staples to its handshake; null when there is no rotation to prove. */
+export function encodeRotationProof(rotations: readonly RotationEndorsement[]): Buffer | null {
+  if (rotations.length === 0) return null;
+  const proof: RotationProof = {
+    endorsements: rotations.map((rotation) => ({
+      certificate: new X509Certificate(rotation.previousCertificate).raw.toString('base64'),
+      fingerprint: rotation.fingerprint,
+      signature: rotation.signature,
+    })),
+  };
+  return Buffer.from(JSON.stringify(proof), 'utf8');
+}
+
+/** A new identity, the statement signed by the current key that moves trust to it, and the rotations to keep with it. Nothing is written yet. */
+export interface PreparedRotation {
+  identity: HubTlsIdentity;
+  endorsement: RotationEndorsement;
+  /** Rotations kept after this one, oldest first, this one included. */
+  rotations: RotationEndorsement[];
+}
+
+/**
+ * Creates the next identity and signs its fingerprint with the current key.
+ * It reads the kept rotations first, so a damaged file stops the rotation
+ * before any agent hears of it.
+ */
+export async function prepareRotation(dataDir: string, current: HubTlsIdentity, now = Date.now()): Promise<PreparedRotation> {
+  const earlier = await readRotations(dataDir);
+  const identity = await createTlsIdentity();
+  const endorsement: RotationEndorsement = {
+    previousCertificate: current.cert,
+    fingerprint: identity.fingerprint,
+    signature: signRotation(current.key, identity.fingerprint),
+    rotatedAt: now,
+  };
+  return { identity, endorsement, rotations: keptRotations([...earlier, endorsement], now) };
+}
+
+/**
+ * Records the rotation and writes the new pair. The record is written
+ * first, so a crash in between leaves the old pair in use and a harmless
+ * record of a certificate never served. The old key is overwritten: its
+ * signature is all that agents need from it.
+ */
+export async function commitRotation(dataDir: string, rotation: PreparedRotation): Promise<void> {
+  const file = join(dataDir, ROTATIONS_FILE);
+  await writeFile(`${file}.tmp`, JSON.stringify({ version: 1, rotations: rotation.rotations }, null, 2) + '\n', { mode: 0o644 });
+  await rename(`${file}.tmp`, file);
+  await writeIdentity(dataDir, rotation.identity);
+}
+
+/** The rotations an agent port staples to its handshakes; replaced after each rotation. */
+export interface RotationStapler {
+  update(rotations: RotationEndorsement[]): void;
+}
+
+/**
+ * Staples the kept rotations to every TLS handshake that requests a status
+ * response, as agents do. The bounds are applied at each handshake, so a
+ * rotation older than ROTATION_MAX_AGE_MS stops being served without a restart.
+ */
+export function stapleRotations(server: HttpsServer, dataDir: string, log: Logger): RotationStapler {
+  let rotations: RotationEndorsement[] = [];
+  let loaded = false;
+  const ready = readRotations(dataDir).then(
+    (stored) => {
+      if (!loaded) rotations = stored;
+      loaded = true;
+    },
+    (error: unknown) => log.error({ err: error, dataDir }, 'certificate rotations unreadable; agents that missed one must join again'),
+  );
+  server.on('OCSPRequest', (_certificate: Buffer, _issuer: Buffer, callback: (error: Error | null, response: Buffer | null) => void) => {
+    void ready.then(() => {
+      try {
+        callback(null, encodeRotationProof(keptRotations(rotations, Date.now())));
+      } catch (error) {
+        log.error({ err: error }, 'rotation proof not stapled');
+        callback(null, null);
+      }
+    });
+  });
+  return {
+    update(next) {
+      loaded = true;
+      rotations = next;
+    },
+  };
 }
 
 function parseIdentity(key: string, cert: string, dataDir: string): HubTlsIdentity {

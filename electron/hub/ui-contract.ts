@@ -12,7 +12,9 @@ import type { AgentJoin, CertificateRotation, HubInfo, HubSummary, JobOverview }
 import type { ApiKeyScope, ApiKeyView } from './admin-access.js';
 import type { Settings } from './store/schema.js';
 import type { TaskTemplate } from './templates.js';
+import type { AlertDelivery, AlertFormat, AlertPatch, AlertSettingsView, NetworkPatch, NetworkView } from './settings.js';
 
+export type { AlertDelivery, AlertFormat, AlertPatch, AlertSettingsView, NetworkPatch, NetworkView };
 export type { AgentJoin, ApiKeyScope, CertificateRotation, ApiKeyView, EnrollmentTokenView, HubInfo, HubSummary, JobDocument, JobOverview, Settings, TaskTemplate };
 
 export const UI_NAMESPACE = '/ui';
@@ -30,7 +32,8 @@ export interface UiMethods {
   'tasks.create': { params: unknown; result: Task };
   'tasks.update': { params: { id: string; patch: unknown }; result: Task };
   'tasks.delete': { params: { id: string }; result: null };
-  'tasks.run': { params: { id: string; config?: unknown; tags?: string[] }; result: Run };
+  /** With `agentId`, the run waits for that agent only and never goes to another. */
+  'tasks.run': { params: { id: string; config?: unknown; tags?: string[]; agentId?: string | null }; result: Run };
   'jobs.list': { params: void; result: Job[] };
   'jobs.get': { params: { id: string }; result: Job };
   'jobs.create': { params: unknown; result: Job };
@@ -41,8 +44,8 @@ export interface UiMethods {
   'runs.list': { params: unknown; result: Run[] };
   'runs.get': { params: { id: string }; result: Run };
   'runs.cancel': { params: { id: string }; result: Run };
-  /** The stored log so far, then live `log` pushes for that run until `runs.unwatch`. */
-  'runs.watch': { params: { id: string }; result: { lines: StoredLogLine[]; records: Json[] } };
+  /** The stored log so far, then live `log` and `records` pushes for that run until `runs.unwatch`. */
+  'runs.watch': { params: { id: string }; result: RunWatch };
   'runs.unwatch': { params: { id: string }; result: null };
   /** Live `log` pushes of every run until `logs.unfollow`; returns the runs not final yet. */
   'logs.follow': { params: void; result: Run[] };
@@ -58,6 +61,14 @@ export interface UiMethods {
   'hub.summary': { params: void; result: HubSummary };
   'settings.get': { params: void; result: Settings };
   'settings.update': { params: unknown; result: Settings };
+  /** Stored network settings and the values the running hub uses; changes apply at the next start. */
+  'network.get': { params: void; result: NetworkView };
+  'network.update': { params: NetworkPatch; result: NetworkView };
+  /** The failure alert webhook, its URL masked, and the last delivery. */
+  'alerts.get': { params: void; result: AlertSettingsView };
+  'alerts.update': { params: AlertPatch; result: AlertSettingsView };
+  /** Posts a test message to `url`, or to the saved URL; the reply has the HTTP status or the error. */
+  'alerts.test': { params: { url?: string; format?: AlertFormat }; result: AlertDelivery };
   'tokens.list': { params: void; result: EnrollmentTokenView[] };
   /** The token's clear text appears in this reply only. */
   'tokens.create': { params: { name: string; expiresAt?: number | null; maxUses?: number | null }; result: { token: string; enrollmentToken: EnrollmentTokenView; joinCommand: string } };
@@ -78,6 +89,21 @@ export interface UiRequest<M extends UiMethod = UiMethod> {
   params: UiMethods[M]['params'];
 }
 
+/**
+ * The stored output of a run when a watch began: the last 5,000 lines and
+ * every record. Pushes may repeat items the reply contains. A client keeps
+ * a pushed item only when its index (`from` plus its position in the push)
+ * is at least `nextLine` or `nextRecord`, and then moves that mark on.
+ */
+export interface RunWatch {
+  lines: StoredLogLine[];
+  records: Json[];
+  /** Index in the run's log of the first line after `lines`. */
+  nextLine: number;
+  /** Index in the run's records of the first record after `records`. */
+  nextRecord: number;
+}
+
 /** Changes pushed to every UI client, coalesced over a short window. */
 export interface UiChanges {
   runs: Run[];
@@ -88,8 +114,10 @@ export interface UiChanges {
 
 export interface UiServerEvents {
   changes: (changes: UiChanges) => void;
-  log: (payload: { runId: string; lines: StoredLogLine[] }) => void;
-  records: (payload: { runId: string; records: Json[] }) => void;
+  /** Lines of a run's log; `from` is the index of the first one in the run's log. */
+  log: (payload: { runId: string; from: number; lines: StoredLogLine[] }) => void;
+  /** Records of a run; `from` is the index of the first one in the run's records. */
+  records: (payload: { runId: string; from: number; records: Json[] }) => void;
 }
 
 export interface UiClientEvents {

@@ -12,7 +12,7 @@ import { HubError } from './errors.js';
 import { RateLimitedLog, type Logger } from './logger.js';
 import type { AgentView, Json, Run, StoredLogLine } from './model.js';
 import { parseInput, type HubService } from './service.js';
-import { UI_NAMESPACE, type UiChanges, type UiClientEvents, type UiMethod, type UiReply, type UiServerEvents } from './ui-contract.js';
+import { UI_NAMESPACE, type RunWatch, type UiChanges, type UiClientEvents, type UiMethod, type UiReply, type UiServerEvents } from './ui-contract.js';
 
 type UiSocket = Socket<UiClientEvents, UiServerEvents>;
 
@@ -34,25 +34,28 @@ export interface UiGatewayOptions {
   log: Logger;
   /** Checks the admin token and the failure limit per address. */
   access: AdminAccess;
-  /** Lines appended so far to a run's log. */
+  /** Lines appended so far to a run's log; each push names the index of its first line from it. */
   lineCount(runId: string): number;
 }
 
-/** Output that reached a run while a new watcher was still reading its stored log and records. */
-interface CatchUp {
-  socketId: string;
-  lines: StoredLogLine[];
-  records: Json[];
+/** Consecutive items of one run's log or records, from the item at index `from`. */
+interface PendingRange<T> {
+  from: number;
+  items: T[];
 }
 
 export class UiGateway {
   private readonly io: Server<UiClientEvents, UiServerEvents>;
   private readonly invalid: RateLimitedLog;
-  /** Per run, the watch requests still reading its stored output: their sockets get live pushes only once caught up. */
-  private readonly catchingUp = new Map<string, Set<CatchUp>>();
+  /**
+   * Per socket, the open watches of each run. Several views of one run may
+   * share a socket, so the socket leaves the run's room only when the last
+   * of them ends.
+   */
+  private readonly watches = new WeakMap<UiSocket, Map<string, number>>();
   private pending: { runs: Map<string, Run>; agents: Map<string, AgentView>; jobs: Set<string>; tasks: Set<string> } = emptyPending();
-  private readonly pendingLogs = new Map<string, StoredLogLine[]>();
-  private readonly pendingRecords = new Map<string, Json[]>();
+  private readonly pendingLogs = new Map<string, PendingRange<StoredLogLine>[]>();
+  private readonly pendingRecords = new Map<string, PendingRange<Json>[]>();
   private flushTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: UiGatewayOptions) {
@@ -108,7 +111,7 @@ export class UiGateway {
       case 'tasks.create': return service.createTask(params);
       case 'tasks.update': return service.updateTask(id(), field('patch'));
       case 'tasks.delete': return service.deleteTask(id());
-      case 'tasks.run': return service.runTask(id(), { config: field('config'), tags: field('tags') });
+      case 'tasks.run': return service.runTask(id(), { config: field('config'), tags: field('tags'), agentId: field('agentId') });
       case 'jobs.list': return service.listJobs();
       case 'jobs.get': return service.getJob(id());
       case 'jobs.create': return service.createJob(params);
@@ -120,7 +123,7 @@ export class UiGateway {
       case 'runs.get': return service.getRun(id());
       case 'runs.cancel': return service.cancelRun(id());
       case 'runs.watch': return this.watch(socket, id());
-      case 'runs.unwatch': return void socket.leave(`run:${id()}`);
+      case 'runs.unwatch': return this.unwatch(socket, id());
       case 'logs.follow': return this.follow(socket);
       case 'logs.unfollow': return void socket.leave(FOLLOW_ROOM);
       case 'jobs.overview': return service.jobsOverview();
@@ -132,6 +135,11 @@ export class UiGateway {
       case 'hub.summary': return service.summary();
       case 'settings.get': return service.getSettings();
       case 'settings.update': return service.updateSettings(params);
+      case 'network.get': return service.getNetwork();
+      case 'network.update': return service.updateNetwork(params);
+      case 'alerts.get': return service.getAlerts();
+      case 'alerts.update': return service.updateAlerts(params);
+      case 'alerts.test': return service.testAlert(params);
       case 'tokens.list': return service.listEnrollmentTokens();
       case 'tokens.create': return service.createEnrollmentToken(params);
       case 'tokens.revoke': return service.revokeEnrollmentToken(id());
@@ -144,39 +152,41 @@ export class UiGateway {
   }
 
   /**
-   * Sends a new watcher the stored log and records, then live pushes. The
-   * socket joins the run's room at once but is left out of its pushes until
-   * it has read what is stored; what arrived meanwhile and was not in what
-   * it read is added to its reply, so no line is lost or doubled.
+   * Joins the run's room, then reads the stored log and records. Output
+   * appended after the join is pushed, and the read may return some of it
+   * too. The reply's `nextLine` and `nextRecord` and each push's `from`
+   * number every item, so a client keeps each one once.
    */
-  private async watch(socket: UiSocket, runId: string): Promise<{ lines: StoredLogLine[]; records: Json[] }> {
-    const linesBefore = this.options.lineCount(runId);
-    const recordsBefore = this.options.service.getRun(runId).recordCount;
-    const arrived: CatchUp = { socketId: socket.id, lines: [], records: [] };
-    const watchers = this.catchingUp.get(runId) ?? new Set<CatchUp>();
-    watchers.add(arrived);
-    this.catchingUp.set(runId, watchers);
-    try {
-      await socket.join(`run:${runId}`);
-      const lines: StoredLogLine[] = [];
-      let linesRead = 0;
-      for await (const line of this.options.service.readLog(runId)) {
-        linesRead += 1;
-        lines.push(line);
-        if (lines.length > WATCH_BACKLOG_LINES) lines.shift();
-      }
-      const records: Json[] = [];
-      for await (const record of this.options.service.readRecords(runId)) records.push(record);
+  private async watch(socket: UiSocket, runId: string): Promise<RunWatch> {
+    this.options.service.getRun(runId);
+    const counts = this.watches.get(socket) ?? new Map<string, number>();
+    this.watches.set(socket, counts);
+    counts.set(runId, (counts.get(runId) ?? 0) + 1);
+    await socket.join(`run:${runId}`);
 
-      // Pending pushes go to the other watchers while this socket is still left out of them.
-      this.flush();
-      lines.push(...arrived.lines.slice(Math.max(0, linesRead - linesBefore)));
-      records.push(...arrived.records.slice(Math.max(0, records.length - recordsBefore)));
-      return { lines: lines.slice(-WATCH_BACKLOG_LINES), records };
-    } finally {
-      watchers.delete(arrived);
-      if (watchers.size === 0) this.catchingUp.delete(runId);
+    const lines: StoredLogLine[] = [];
+    let nextLine = 0;
+    for await (const line of this.options.service.readLog(runId)) {
+      nextLine += 1;
+      lines.push(line);
+      if (lines.length > WATCH_BACKLOG_LINES) lines.shift();
     }
+    const records: Json[] = [];
+    for await (const record of this.options.service.readRecords(runId)) records.push(record);
+    return { lines, records, nextLine, nextRecord: records.length };
+  }
+
+  /** Ends one watch of the run; the socket leaves the run's room with the last one. */
+  private unwatch(socket: UiSocket, runId: string): null {
+    const counts = this.watches.get(socket);
+    const count = counts?.get(runId) ?? 0;
+    if (count > 1) {
+      counts?.set(runId, count - 1);
+      return null;
+    }
+    counts?.delete(runId);
+    void socket.leave(`run:${runId}`);
+    return null;
   }
 
   private async follow(socket: UiSocket): Promise<Run[]> {
@@ -203,25 +213,27 @@ export class UiGateway {
   }
 
   logAppended(runId: string, lines: StoredLogLine[]): void {
-    for (const watcher of this.catchingUp.get(runId) ?? []) watcher.lines.push(...lines);
     if (!this.hasWatchers(runId)) return;
-    const list = this.pendingLogs.get(runId);
-    if (list) list.push(...lines);
-    else this.pendingLogs.set(runId, [...lines]);
+    // The run manager counts the lines before it reports them.
+    const from = Math.max(0, this.options.lineCount(runId) - lines.length);
+    addPending(this.pendingLogs, runId, from, lines);
     this.flushSoon();
   }
 
   recordsAppended(runId: string, records: Json[]): void {
-    for (const watcher of this.catchingUp.get(runId) ?? []) watcher.records.push(...records);
     if (!this.hasWatchers(runId)) return;
-    const list = this.pendingRecords.get(runId);
-    if (list) list.push(...records);
-    else this.pendingRecords.set(runId, [...records]);
+    const from = Math.max(0, this.recordCount(runId) - records.length);
+    addPending(this.pendingRecords, runId, from, records);
     this.flushSoon();
   }
 
-  private socketsCatchingUp(runId: string): string[] {
-    return [...(this.catchingUp.get(runId) ?? [])].map((watcher) => watcher.socketId);
+  /** Returns the records stored for a run so far; 0 for a run the hub no longer knows, so its push starts at 0. */
+  private recordCount(runId: string): number {
+    try {
+      return this.options.service.getRun(runId).recordCount;
+    } catch {
+      return 0;
+    }
   }
 
   private hasWatchers(runId: string): boolean {
@@ -245,14 +257,19 @@ export class UiGateway {
     }
     this.pending = emptyPending();
     // A socket in both rooms gets each push once.
-    for (const [runId, lines] of this.pendingLogs) {
-      namespace.to([`run:${runId}`, FOLLOW_ROOM]).except(this.socketsCatchingUp(runId)).emit('log', { runId, lines });
+    for (const [runId, ranges] of this.pendingLogs) {
+      for (const { from, items } of ranges) namespace.to([`run:${runId}`, FOLLOW_ROOM]).emit('log', { runId, from, lines: items });
     }
     this.pendingLogs.clear();
-    for (const [runId, records] of this.pendingRecords) {
-      namespace.to(`run:${runId}`).except(this.socketsCatchingUp(runId)).emit('records', { runId, records });
+    for (const [runId, ranges] of this.pendingRecords) {
+      for (const { from, items } of ranges) namespace.to(`run:${runId}`).emit('records', { runId, from, records: items });
     }
     this.pendingRecords.clear();
+  }
+
+  /** Engine.IO connections open on the UI port, for leak checks. */
+  get clientCount(): number {
+    return this.io.engine.clientsCount;
   }
 
   close(): void {
@@ -265,4 +282,13 @@ export class UiGateway {
 
 function emptyPending() {
   return { runs: new Map<string, Run>(), agents: new Map<string, AgentView>(), jobs: new Set<string>(), tasks: new Set<string>() };
+}
+
+/** Adds items to a run's pending pushes, starting a new range where they do not follow the last one. */
+function addPending<T>(pending: Map<string, PendingRange<T>[]>, runId: string, from: number, items: readonly T[]): void {
+  const ranges = pending.get(runId) ?? [];
+  pending.set(runId, ranges);
+  const last = ranges.at(-1);
+  if (last && last.from + last.items.length === from) last.items.push(...items);
+  else ranges.push({ from, items: [...items] });
 }

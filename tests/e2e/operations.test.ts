@@ -49,7 +49,7 @@ describe('operations in the browser', { timeout: 90_000 }, () => {
     await page.getByRole('button', { name: 'Test run' }).click();
     await page.getByRole('link', { name: 'Open run' }).click();
     await waitForRoute(page, /^#\/runs\//);
-    await page.getByRole('log', { name: 'Log lines' }).getByText('started', { exact: true }).first().waitFor({ timeout: 30_000 });
+    await page.getByRole('log', { name: 'Log lines' }).getByText('started', { exact: true }).waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Cancel run' }).click();
     await page.locator('main [data-status="cancelled"]').first().waitFor({ timeout: 40_000 });
 

@@ -50,7 +50,8 @@ describe('hub stopped for several cron periods', () => {
       return scheduled.length >= 4 && scheduled;
     }, 20_000, 'scheduled runs after the restart');
     const duringDowntime = [...(await runsOf(restarted, once.id)), ...(await runsOf(restarted, none.id))].filter(
-      (run) => run.trigger === 'schedule' && run.queuedAt > stoppedAt && run.queuedAt < startedAt,
+      // The job with catch-up none records its missed fires as one `missed` entry, which is no run.
+      (run) => run.trigger === 'schedule' && run.status !== 'missed' && run.queuedAt > stoppedAt && run.queuedAt < startedAt,
     );
 
     expect(caughtUp).toHaveLength(1);

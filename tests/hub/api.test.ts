@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, createShellTask, startTestHub } from '../helpers/fleet.js';
+import { cleanup, createJob, createShellTask, startTestHub } from '../helpers/fleet.js';
 
 afterEach(cleanup);
 
@@ -78,6 +78,34 @@ describe('HTTP API', () => {
     expect(((await response.json()) as ErrorBody).error.field).toBe('body');
   });
 
+  it('accepts an empty JSON body', async () => {
+    const hub = await startTestHub();
+    const task = await createShellTask(hub, 'echo hi');
+    const job = await createJob(hub, { name: 'empty body', taskId: task.id });
+
+    const response = await fetch(`${hub.uiUrl}/api/jobs/${job.id}/runs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${hub.adminToken}`, 'content-type': 'application/json' },
+    });
+
+    expect(response.status).toBe(201);
+  });
+
+  it('rejects a __proto__ key', async () => {
+    const hub = await startTestHub();
+
+    const response = await fetch(`${hub.uiUrl}/api/tasks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${hub.adminToken}`, 'content-type': 'application/json' },
+      body: '{"name":"t","runtime":"shell","source":"true","defaultConfig":{"__proto__":{"admin":true}}}',
+    });
+    const body = (await response.json()) as ErrorBody;
+
+    expect(response.status).toBe(400);
+    expect(body.error.message).toContain('__proto__');
+    expect((await hub.api<unknown[]>('GET', '/api/tasks')).body).toEqual([]);
+  });
+
   it.each([
     ['an unknown task', (taskId: string) => ({ name: 'j', taskId: `${taskId}x` }), 'taskId', 'no task'],
     ['an out-of-range cron field', (taskId: string) => ({ name: 'j', taskId, schedule: { cron: '61 * * * *' } }), 'schedule.cron', ''],
@@ -85,6 +113,9 @@ describe('HTTP API', () => {
     ['an unknown time zone', (taskId: string) => ({ name: 'j', taskId, schedule: { cron: '* * * * *', timezone: 'Mars/Olympus' } }), 'schedule', ''],
     ['a negative timeout', (taskId: string) => ({ name: 'j', taskId, timeoutSec: -1 }), 'timeoutSec', ''],
     ['an unknown overlap policy', (taskId: string) => ({ name: 'j', taskId, overlap: 'sometimes' }), 'overlap', ''],
+    ['a misspelt field', (taskId: string) => ({ name: 'j', taskId, timeout: 60 }), 'timeout', 'unknown field "timeout"'],
+    ['a variable too large to start', (taskId: string) => ({ name: 'j', taskId, env: { BIG: 'x'.repeat(200_000) } }), 'env.BIG', 'no process'],
+    ['variables too large together', (taskId: string) => ({ name: 'j', taskId, env: Object.fromEntries(Array.from({ length: 4 }, (_, i) => [`V${i}`, 'x'.repeat(100_000)])) }), 'env', 'in all'],
   ])('rejects a job with %s', async (_case, makeBody, field, text) => {
     const hub = await startTestHub();
     const task = await createShellTask(hub, 'echo hi');

@@ -57,6 +57,38 @@ describe('pickAgent', () => {
     expect(counts).toEqual({ a: 10, b: 10, c: 10 });
   });
 
+  it('counts held runs after a report', () => {
+    const justReported = agent('a', { slots: 8, load: 0.1, running: 6, assignedSinceReport: 0 });
+    const quiet = agent('b', { slots: 8, load: 0.3, running: 1, assignedSinceReport: 0 });
+
+    const placement = pickAgent([justReported, quiet], anyAgent);
+
+    expect(placement.agentId).toBe('b');
+  });
+
+  it.each([
+    ['a third into the burst', 9],
+    ['two thirds into the burst', 20],
+    ['near the end of the burst', 26],
+  ])('spreads a burst across a report %s', (_name, reportAfter) => {
+    const fleet = [agent('a'), agent('b'), agent('c')].map((entry) => ({ ...entry, slots: 20 }));
+    const counts: Record<string, number> = { a: 0, b: 0, c: 0 };
+
+    for (let i = 0; i < 30; i += 1) {
+      // Agent a reports mid-burst, and its load average has not caught up with the runs it was given.
+      if (i === reportAfter) (fleet[0] as Candidate).assignedSinceReport = 0;
+      const placement = pickAgent(fleet, anyAgent);
+      const chosen = fleet.find((entry) => entry.id === placement.agentId);
+      if (!chosen) throw new Error('no agent chosen');
+      chosen.running += 1;
+      chosen.assignedSinceReport += 1;
+      chosen.lastAssignedAt = i + 1;
+      counts[chosen.id] = (counts[chosen.id] ?? 0) + 1;
+    }
+
+    expect(counts).toEqual({ a: 10, b: 10, c: 10 });
+  });
+
   it('treats an unknown load as busy', () => {
     const placement = pickAgent([agent('windows', { load: null, cpu: null }), agent('linux', { load: 0.6 })], anyAgent);
 

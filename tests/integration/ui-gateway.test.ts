@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import type { StoredLogLine } from '../../electron/hub/model.js';
-import { UI_NAMESPACE, type UiChanges, type UiReply } from '../../electron/hub/ui-contract.js';
+import { UI_NAMESPACE, type RunWatch, type UiChanges, type UiReply } from '../../electron/hub/ui-contract.js';
 import { cleanup, createShellTask, onCleanup, startAgents, startTestHub, waitFor, type TestHub } from '../helpers/fleet.js';
 
 afterEach(cleanup);
@@ -10,6 +10,24 @@ function connectUi(hub: TestHub, token: string): Socket {
   const socket = io(`${hub.uiUrl}${UI_NAMESPACE}`, { auth: { token }, transports: ['websocket'], reconnection: false });
   onCleanup(() => void socket.close());
   return socket;
+}
+
+interface IndexedLine {
+  index: number;
+  line: StoredLogLine;
+}
+
+/** Records every pushed line with its index in the run's log. */
+function collectLines(socket: Socket): IndexedLine[] {
+  const pushed: IndexedLine[] = [];
+  socket.on('log', (payload: { from: number; lines: StoredLogLine[] }) => payload.lines.forEach((line, offset) => pushed.push({ index: payload.from + offset, line })));
+  return pushed;
+}
+
+/** Returns the watch reply's lines, then the pushed lines from its `nextLine` on, as a client keeps them. */
+function keptLines(watched: UiReply<RunWatch>, pushed: readonly IndexedLine[]): StoredLogLine[] {
+  if (!watched.ok) return [];
+  return [...watched.data.lines, ...pushed.filter((entry) => entry.index >= watched.data.nextLine).map((entry) => entry.line)];
 }
 
 async function request<T>(socket: Socket, method: string, params?: unknown): Promise<UiReply<T>> {
@@ -49,20 +67,19 @@ describe('UI gateway', () => {
     await startAgents(hub, [{ name: 'a' }]);
     const socket = connectUi(hub, hub.adminToken);
     const pushes: UiChanges[] = [];
-    const logs: StoredLogLine[] = [];
     socket.on('changes', (changes: UiChanges) => pushes.push(changes));
-    socket.on('log', (payload: { lines: StoredLogLine[] }) => logs.push(...payload.lines));
+    const logs = collectLines(socket);
     await new Promise<void>((resolve) => socket.on('connect', () => resolve()));
     const task = await createShellTask(hub, 'sleep 0.5; for i in $(seq 1 500); do echo "line $i"; done');
 
     const run = await request<{ id: string }>(socket, 'tasks.run', { id: task.id });
     if (!run.ok) throw new Error(run.error.message);
-    const watched = await request<{ lines: StoredLogLine[] }>(socket, 'runs.watch', { id: run.data.id });
+    const watched = await request<RunWatch>(socket, 'runs.watch', { id: run.data.id });
     await waitFor(() => hub.runs.get(run.data.id)?.status === 'succeeded', 15_000, 'run succeeded');
     await waitFor(() => pushes.some((push) => push.runs.some((entry) => entry.id === run.data.id && entry.status === 'succeeded')), 5000, 'final push');
-    await waitFor(() => logs.some((line) => line.m === 'line 500'), 5000, 'last line pushed');
+    await waitFor(() => keptLines(watched, logs).some((line) => line.m === 'line 500'), 5000, 'last line pushed');
 
-    const seen = [...(watched.ok ? watched.data.lines : []), ...logs].filter((line) => line.s === 'stdout').map((line) => line.m);
+    const seen = keptLines(watched, logs).filter((line) => line.s === 'stdout').map((line) => line.m);
     expect(seen).toEqual(Array.from({ length: 500 }, (_, i) => `line ${i + 1}`));
     expect(pushes.length).toBeLessThan(20);
   });
@@ -71,19 +88,18 @@ describe('UI gateway', () => {
     const hub = await startTestHub();
     await startAgents(hub, [{ name: 'a' }]);
     const socket = connectUi(hub, hub.adminToken);
-    const pushed: StoredLogLine[] = [];
-    socket.on('log', (payload: { lines: StoredLogLine[] }) => pushed.push(...payload.lines));
+    const pushed = collectLines(socket);
     await new Promise<void>((resolve) => socket.on('connect', () => resolve()));
     const task = await createShellTask(hub, 'i=1; while [ $i -le 20000 ]; do echo "line $i"; i=$((i+1)); done');
     const run = await request<{ id: string }>(socket, 'tasks.run', { id: task.id });
     if (!run.ok) throw new Error(run.error.message);
     await waitFor(() => (hub.runs.get(run.data.id)?.logLines ?? 0) > 1000, 15_000, 'first lines stored');
 
-    const watched = await request<{ lines: StoredLogLine[] }>(socket, 'runs.watch', { id: run.data.id });
+    const watched = await request<RunWatch>(socket, 'runs.watch', { id: run.data.id });
     await waitFor(() => hub.runs.get(run.data.id)?.status === 'succeeded', 30_000, 'run succeeded');
-    await waitFor(() => pushed.some((line) => line.m === 'line 20000') || (watched.ok && watched.data.lines.some((line) => line.m === 'line 20000')), 10_000, 'last line seen');
+    await waitFor(() => keptLines(watched, pushed).some((line) => line.m === 'line 20000'), 10_000, 'last line seen');
 
-    const seen = [...(watched.ok ? watched.data.lines : []), ...pushed].filter((line) => line.s === 'stdout').map((line) => line.m);
+    const seen = keptLines(watched, pushed).filter((line) => line.s === 'stdout').map((line) => line.m);
     const first = Number(seen[0]?.split(' ')[1]);
     expect(seen).toEqual(Array.from({ length: 20_001 - first }, (_, i) => `line ${first + i}`));
   });

@@ -169,9 +169,21 @@ async function fuzzOnce(random: Random, socket: Socket, model: RunModel, others:
     return;
   }
   if (roll < 0.33) {
-    // Over the 1 MB message limit: socket.io closes the connection.
+    // Over the 1 MB message limit: socket.io closes the connection. Waiting for the close, not a fixed
+    // delay, keeps the next step from sending into a socket that is about to drop on a loaded machine.
+    const closed = new Promise((resolve) => {
+      const onDisconnect = () => {
+        clearTimeout(timer);
+        resolve(undefined);
+      };
+      const timer = setTimeout(() => {
+        socket.off('disconnect', onDisconnect);
+        resolve(undefined);
+      }, 5_000);
+      socket.once('disconnect', onDisconnect);
+    });
     socket.emit('events', { events: [{ type: 'log', lines: [{ m: 'x'.repeat(1_100_000) }] }] });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await closed;
     return;
   }
   const target = roll < 0.45 ? random.pick([others.doneId, others.slowId, others.finishedId]) : model.runId;

@@ -45,11 +45,16 @@ export interface ImpostorHub {
   connections: number;
 }
 
-/** Starts an https server on 127.0.0.1 with a certificate of its own, which records whatever a client sends it. */
-export async function startImpostorHub(): Promise<ImpostorHub> {
+/**
+ * Starts an https server on 127.0.0.1 with a certificate of its own, which
+ * records whatever a client sends it. `staple` builds what it sends as its
+ * rotation proof in each handshake.
+ */
+export async function startImpostorHub(staple?: (identity: HubTlsIdentity) => Buffer): Promise<ImpostorHub> {
   const identity = await createTlsIdentity();
   const server: Server = createServer({ key: identity.key, cert: identity.cert });
   const impostor: ImpostorHub = { url: '', identity, requests: [], connections: 0 };
+  if (staple) server.on('OCSPRequest', (_certificate: Buffer, _issuer: Buffer, callback: (error: Error | null, response: Buffer) => void) => callback(null, staple(identity)));
   server.on('connection', () => (impostor.connections += 1));
   server.on('request', (request, response) => {
     impostor.requests.push(`${request.method} ${request.url}`);

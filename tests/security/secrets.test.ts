@@ -107,4 +107,20 @@ describe('secret environment values', () => {
     expect(updated.body.env.API_KEY).toBe(sealed);
     expect(keyMode).toBe(0o600);
   });
+
+  it('reject a value sealed elsewhere', async () => {
+    const other = await startTestHub();
+    const otherTask = await createShellTask(other, 'true');
+    const origin = await createJob(other, { name: 'moved', taskId: otherTask.id, env: { API_KEY: SECRET }, secretEnv: ['API_KEY'] });
+    const exported = (await other.api<{ jobs: unknown[] }>('POST', '/api/jobs/export', { ids: [origin.id] })).body;
+    const hub = await startTestHub();
+    await createShellTask(hub, 'true');
+
+    const imported = await hub.api<{ error: { field: string; message: string } }>('POST', '/api/jobs/import', exported);
+
+    expect(imported.status).toBe(400);
+    expect(imported.body.error.field).toBe('jobs.0.env.API_KEY');
+    expect(imported.body.error.message).toContain('enter its value again');
+    expect((await hub.api<unknown[]>('GET', '/api/jobs')).body).toEqual([]);
+  });
 });

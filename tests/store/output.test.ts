@@ -110,6 +110,26 @@ describe('run output files', () => {
     expect(read).toEqual(logLines(0, 3));
   });
 
+  it('holds unmarked lines until their delay', async () => {
+    await mkdir(join(dir, 'logs'));
+    const path = join(dir, 'logs', 'run-1.jsonl');
+    const output = new FileRunOutputStore(dir, pino({ level: 'silent' }), { flushIntervalMs: 10, unmarkedFlushMs: 60_000 });
+
+    output.appendLog('run-1', logLines(0, 1));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const afterUnmarked = await fileLines(path).catch(() => []);
+    output.appendLog('run-1', logLines(1, 2), { attempt: 1, seq: 1 });
+    let afterMarked: string[] = [];
+    for (let tries = 0; tries < 100 && afterMarked.length < 2; tries += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      afterMarked = await fileLines(path).catch(() => []);
+    }
+    await output.close();
+
+    expect(afterUnmarked).toEqual([]);
+    expect(afterMarked).toHaveLength(2);
+  });
+
   it('keeps open handles under the cap', async () => {
     await mkdir(join(dir, 'logs'));
     await mkdir(join(dir, 'records'));

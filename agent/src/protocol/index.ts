@@ -8,6 +8,8 @@
  */
 import { z } from 'zod';
 
+export * from './masking.js';
+
 /** Bumped on any change that an older peer could misread. */
 export const PROTOCOL_VERSION = 1;
 
@@ -286,6 +288,26 @@ export const rotateSchema = z.object({
 export type RotateRequest = z.infer<typeof rotateSchema>;
 
 export const ROTATION_MESSAGE_PREFIX = 'farmboy hub certificate rotation\n';
+
+/**
+ * Rotations the hub can still prove, sent during the TLS handshake in place
+ * of a stapled OCSP response, so an agent that missed them can follow before
+ * it sends anything. Each entry is a `rotate` statement together with the
+ * DER of the certificate whose key signed it; oldest first.
+ */
+export const rotationProofSchema = z.object({
+  endorsements: z
+    .array(
+      z.object({
+        /** Base64 DER of the replaced certificate. */
+        certificate: z.string().min(1).max(8192),
+        fingerprint: rotateSchema.shape.fingerprint,
+        signature: rotateSchema.shape.signature,
+      }),
+    )
+    .max(8),
+});
+export type RotationProof = z.infer<typeof rotationProofSchema>;
 
 export const rotateReplySchema = z.object({ accepted: z.boolean() });
 export type RotateReply = z.infer<typeof rotateReplySchema>;

@@ -8,12 +8,14 @@
  * A recorded group is matched by its leader's start time and the boot id on
  * Linux, so a process id reused by an unrelated process is never signalled.
  */
-import { readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Logger } from '../logger.js';
+import type { SpareFiles } from './spare-files.js';
+import { findAgentProcesses, findRunProcesses } from './leftovers.js';
 
 const PROCESSES_DIR = 'processes';
 const isLinux = process.platform === 'linux';
@@ -30,44 +32,73 @@ const processRecordSchema = z.object({
 });
 export type ProcessRecord = z.infer<typeof processRecordSchema>;
 
-/** Records a run's process group; throws on a file system error. */
-export function recordProcess(dataDir: string, name: string, run: { runId: string; attempt: number }, pid: number): void {
-  const record: ProcessRecord = { ...run, pid, startTicks: readStat(pid)?.startTicks ?? null, bootId: readBootId() };
+/**
+ * Records a run's process group; throws on a file system error. With
+ * `spares`, the record file is an empty one created ahead and moved into
+ * place, which costs far less than creating it here. Synchronous, so the
+ * record is on disk before the agent does anything else.
+ */
+export function recordProcess(dataDir: string, name: string, run: { runId: string; attempt: number }, pid: number, spares?: SpareFiles): void {
+  const record: ProcessRecord = { ...run, pid, startTicks: readStat(pid)?.startTicks ?? null, bootId: bootIdOnce() };
   const directory = path.join(dataDir, PROCESSES_DIR);
-  mkdirSync(directory, { recursive: true, mode: 0o700 });
-  writeFileSync(path.join(directory, `${name}.json`), JSON.stringify(record), { mode: 0o600 });
+  const file = path.join(directory, `${name}.json`);
+  if (!knownDirs.has(directory)) {
+    mkdirSync(directory, { recursive: true, mode: 0o700 });
+    knownDirs.add(directory);
+  }
+  // Without a spare, or when the move failed because the folder was removed meanwhile, the write creates the file.
+  if (!(spares?.takeFile(file) ?? false)) mkdirSync(directory, { recursive: true, mode: 0o700 });
+  writeFileSync(file, JSON.stringify(record), { mode: 0o600 });
 }
 
-/** Removes a run's record once its processes are gone. */
-export function forgetProcess(dataDir: string, name: string): void {
-  rmSync(path.join(dataDir, PROCESSES_DIR, `${name}.json`), { force: true });
+/** Record folders created by this process, so a record costs no mkdir. */
+const knownDirs = new Set<string>();
+
+/** Removes a run's record once its processes are gone; a record left by a failed removal only names a group that no longer exists. */
+export async function forgetProcess(dataDir: string, name: string): Promise<void> {
+  await rm(path.join(dataDir, PROCESSES_DIR, `${name}.json`), { force: true });
 }
 
 /**
  * Ends the process groups that runs of an earlier agent process left: SIGTERM,
- * then SIGKILL after `graceMs`. Returns the runs concerned, keyed by
+ * then SIGKILL after `graceMs`; then, with `agentId` on Linux, every other
+ * process a run of that agent started. Returns the runs concerned, keyed by
  * `runId#attempt`, each with the error to report for it.
  */
-export async function endOrphanedRuns(dataDir: string, graceMs: number, log: Logger): Promise<Map<string, string>> {
+export async function endOrphanedRuns(dataDir: string, graceMs: number, log: Logger, agentId?: string): Promise<Map<string, string>> {
   const directory = path.join(dataDir, PROCESSES_DIR);
   const interrupted = new Map<string, string>();
-  let names: string[];
+  let names: string[] = [];
   try {
     names = (await readdir(directory)).filter((name) => name.endsWith('.json'));
   } catch (error: unknown) {
-    if (isErrno(error, 'ENOENT')) return interrupted;
-    throw error;
+    if (!isErrno(error, 'ENOENT')) throw error;
   }
   const bootId = readBootId();
+  const records: ProcessRecord[] = [];
   for (const name of names) {
     const file = path.join(directory, name);
     const record = await readRecord(file);
     if (record === null) {
       log.warn({ file }, 'unreadable process record of an earlier run removed');
     } else {
+      records.push(record);
       interrupted.set(`${record.runId}#${record.attempt}`, await endRecordedGroup(record, bootId, graceMs, log));
     }
     await rm(file, { force: true });
+  }
+  // Processes that left their run's group, and those of a run killed before its record was written, still carry
+  // the run's and the agent's ids in their environment.
+  const strays = agentId === undefined ? await findRunProcesses(records) : await findAgentProcesses(agentId);
+  const unrecorded = new Map<string, number>();
+  for (const { pid, run } of strays) {
+    const key = `${run.runId}#${run.attempt}`;
+    log.warn({ runId: run.runId, attempt: run.attempt, pid }, 'ending a process an earlier agent process left running');
+    signalProcess(pid);
+    if (!interrupted.has(key)) unrecorded.set(key, (unrecorded.get(key) ?? 0) + 1);
+  }
+  for (const [key, count] of unrecorded) {
+    interrupted.set(key, `the agent restarted while this run was going and ended the ${count === 1 ? '1 process' : `${count} processes`} the run had left (SIGKILL)`);
   }
   return interrupted;
 }
@@ -132,6 +163,15 @@ function groupMembers(record: ProcessRecord): number[] {
   }
 }
 
+function signalProcess(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (error: unknown) {
+    // Gone since the scan, or its id now belongs to another user: nothing of the run is left to end.
+    if (!isErrno(error, 'ESRCH') && !isErrno(error, 'EPERM')) throw error;
+  }
+}
+
 function signalGroup(pgid: number, signal: 'SIGTERM' | 'SIGKILL'): void {
   try {
     process.kill(-pgid, signal);
@@ -160,6 +200,14 @@ function readStat(pid: number): ProcStat | null {
   } catch {
     return null;
   }
+}
+
+let cachedBootId: string | null | undefined;
+
+/** The boot id does not change while the agent runs, so it is read once. */
+function bootIdOnce(): string | null {
+  if (cachedBootId === undefined) cachedBootId = readBootId();
+  return cachedBootId;
 }
 
 function readBootId(): string | null {

@@ -1,9 +1,12 @@
 /**
  * The filter between a run's output and the outbox. It masks secret values,
  * cuts long lines with a visible marker, and stops the run's log at its byte
- * cap with one marker line.
+ * cap with one marker line. A line whose end could be the start of a secret
+ * waits until the next line shows whether it is one (see maskLineRun). So a
+ * secret printed over several lines, each within HOLD_MS of the one before,
+ * never leaves the agent in clear, whichever batches the lines go in.
  */
-import type { Json, LogStream } from '../protocol/index.js';
+import { MIN_DANGLING_CHARS, SECRET_MASK, danglingLength, lineForms, maskLineRun, maskText, sortSecrets, type Json, type LogStream } from '../protocol/index.js';
 import { truncateUtf8 } from './lines.js';
 import type { RunEventBody, RunKey } from '../outbox.js';
 
@@ -19,13 +22,29 @@ export interface OutputLimits {
   maxRunLogBytes: number;
 }
 
-export const SECRET_MASK = '***';
+export { SECRET_MASK };
 const MAX_PROGRESS_MESSAGE = 1000;
+/** How long a line that could start a secret waits for the next line before it is sent with that start masked. */
+export const HOLD_MS = 2_000;
+/** Lines held at most; past it they are sent, with a dangling start of a secret masked. */
+const MAX_HELD_LINES = 256;
+
+interface HeldLine {
+  stream: 'stdout' | 'stderr';
+  text: string;
+  fullBytes: number;
+}
 
 export class RunOutput {
   private readonly secrets: string[];
+  /** The secrets as they appear across lines: without their line breaks. */
+  private readonly forms: string[];
   private logBytes = 0;
   private truncated = false;
+  private held: HeldLine[] = [];
+  /** Raw end of the lines sent so far, which the next lines may complete into a secret. */
+  private context = '';
+  private holdTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly key: RunKey,
@@ -33,8 +52,8 @@ export class RunOutput {
     secretValues: string[],
     private readonly limits: OutputLimits,
   ) {
-    // Sorted by length, longest first, so a secret that contains another is masked whole.
-    this.secrets = [...new Set(secretValues.filter((value) => value !== ''))].sort((a, b) => b.length - a.length);
+    this.secrets = sortSecrets(secretValues);
+    this.forms = lineForms(this.secrets);
   }
 
   /** Whether lines were dropped because the run's log reached its cap. */
@@ -44,6 +63,40 @@ export class RunOutput {
 
   /** Writes one output line; `fullBytes` is its length before the line splitter cut it, if it did. */
   line(stream: 'stdout' | 'stderr', text: string, fullBytes: number = Buffer.byteLength(text)): void {
+    if (this.truncated) return;
+    if (this.forms.length === 0) {
+      this.send(stream, text, fullBytes);
+      return;
+    }
+    this.held.push({ stream, text: this.mask(text), fullBytes });
+    const heldText = this.context + this.held.map((line) => line.text).join('');
+    if (this.held.length < MAX_HELD_LINES && danglingLength(heldText, this.forms, 1) > 0) {
+      this.holdTimer ??= setTimeout(() => this.flush(), HOLD_MS);
+      return;
+    }
+    this.release(Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * Sends the held lines. Called before any other event of the run, so that
+   * events keep their order, and at its end. A start of a secret of
+   * MIN_DANGLING_CHARS or more at their end is masked, in case the rest follows.
+   */
+  flush(): void {
+    if (this.held.length > 0) this.release(MIN_DANGLING_CHARS);
+  }
+
+  private release(minDangling: number): void {
+    if (this.holdTimer !== null) clearTimeout(this.holdTimer);
+    this.holdTimer = null;
+    const lines = this.held;
+    this.held = [];
+    const run = maskLineRun(this.context, lines.map((line) => line.text), this.forms, minDangling);
+    this.context = run.context;
+    for (const [index, line] of lines.entries()) this.send(line.stream, run.lines[index] ?? line.text, line.fullBytes);
+  }
+
+  private send(stream: 'stdout' | 'stderr', text: string, fullBytes: number): void {
     if (this.truncated) return;
     let message = this.mask(text);
     if (fullBytes > this.limits.maxLineBytes || Buffer.byteLength(message) > this.limits.maxLineBytes) {
@@ -66,25 +119,24 @@ export class RunOutput {
 
   /** Writes a line of the agent's own, which is kept even past the log cap. */
   system(text: string): void {
+    this.flush();
     const message = truncateUtf8(this.mask(text), this.limits.maxLineBytes);
     this.sink.pushLogLine(this.key, { t: Date.now(), s: 'system', m: message });
   }
 
   progress(percent: number, message: string | null): void {
+    this.flush();
     const masked = message === null ? null : this.mask(message).slice(0, MAX_PROGRESS_MESSAGE);
     this.sink.push(this.key, { type: 'progress', percent: Math.min(100, Math.max(0, percent)), message: masked });
   }
 
   record(value: Json): void {
+    this.flush();
     this.sink.pushRecord(this.key, this.maskJson(value));
   }
 
   mask(text: string): string {
-    let masked = text;
-    for (const secret of this.secrets) {
-      if (masked.includes(secret)) masked = masked.split(secret).join(SECRET_MASK);
-    }
-    return masked;
+    return maskText(text, this.secrets);
   }
 
   /** Masks secrets inside every string of a JSON value, keys included. */

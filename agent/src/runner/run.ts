@@ -17,6 +17,7 @@ import { RunOutput, type RunEventSink } from './output.js';
 import { forgetProcess, recordProcess } from './orphans.js';
 import { isProcessTreeAlive, signalProcessTree } from './process-tree.js';
 import { startShellTask } from './shell.js';
+import { removeScratchDir } from './spare-files.js';
 import type { Launcher, RunSettings, RunStopReason, TaskProcess } from './types.js';
 
 /** The part of the outbox a run uses: where events go, and whether to hold back output. */
@@ -95,8 +96,7 @@ export class Run {
     try {
       // One microtask, so that a cancel in the same turn as the start ends the run before its process exists.
       await Promise.resolve();
-      // Synchronous: one small directory, created sooner than through a trip to libuv's thread pool, on every run's start.
-      mkdirSync(this.runDir, { recursive: true, mode: 0o700 });
+      this.createRunDir();
       if (this.stopReason !== null) {
         this.finalize();
         return;
@@ -135,7 +135,11 @@ export class Run {
     const { child } = task;
     this.sink.push(this.key, { type: 'started', pid: child.pid ?? null });
     this.settings.log.info({ runId: this.key.runId, attempt: this.key.attempt, pid: child.pid }, 'run started');
-    // After the outbox's flush of `started` (queued first): the record is a synchronous file write, kept off the dispatch path.
+    // The record goes right after the outbox's send of `started` (its immediate was queued first), so the hub
+    // learns of the start without waiting for the file. The trade: an agent killed with SIGKILL (or by the OOM
+    // killer) in the one turn of the event loop in between leaves its task unrecorded, and its next start finds
+    // that task only by the run ids in its environment (Linux only, leftovers.ts). Every other way out of the
+    // agent kills its process groups itself.
     setImmediate(() => {
       if (!this.done) this.recordProcessGroup(child.pid);
     });
@@ -217,6 +221,15 @@ export class Run {
     this.finalize();
   }
 
+  /** Ends what the run left running; a stopped run's processes first get the kill grace period that escalate() gives them. */
+  private sweepLeftovers(): void {
+    const { leftovers, killGraceMs } = this.settings;
+    if (!leftovers) return;
+    const sweep = () => leftovers.sweep(this.key, this.task?.child.pid);
+    if (this.stopReason === null) sweep();
+    else setTimeout(sweep, killGraceMs).unref();
+  }
+
   private signalStop(task: TaskProcess, reason: RunStopReason): void {
     this.settings.log.info({ runId: this.key.runId, attempt: this.key.attempt, reason }, 'stopping run');
     task.beforeStop(reason);
@@ -238,25 +251,37 @@ export class Run {
     if (this.stdioTimer !== null) clearTimeout(this.stdioTimer);
     this.releasePressure?.();
     for (const splitter of this.splitters) splitter.end();
+    this.output.flush();
 
     const outcome = this.decideOutcome();
     this.sink.push(this.key, { type: 'finished', ...outcome });
     this.task?.dispose();
+    this.sweepLeftovers();
     // NOTE: the record goes before the outbox has written `finished` to its spool. An agent killed in those few
     // milliseconds reports the run as interrupted at its next start.
     this.forgetProcessGroup();
     this.settings.log.info({ runId: this.key.runId, attempt: this.key.attempt, status: outcome.status }, 'run finished');
-    rm(this.runDir, { recursive: true, force: true }).catch((error: unknown) => {
+    removeScratchDir(this.runDir).catch((error: unknown) => {
       this.settings.log.warn({ runId: this.key.runId, err: error }, 'could not remove the run directory');
     });
     this.resolveFinished(outcome);
+  }
+
+  /**
+   * Creates the scratch directory synchronously, as a spare moved into place
+   * for a shell run (with the empty `config.json` it writes), because a
+   * trip to libuv's thread pool would only delay the task's start.
+   */
+  private createRunDir(): void {
+    if (this.assignment.runtime === 'shell' && this.settings.spares?.takeDir(this.runDir) === true) return;
+    mkdirSync(this.runDir, { recursive: true, mode: 0o700 });
   }
 
   /** Records the process group, so an agent killed with SIGKILL can end it at its next start. */
   private recordProcessGroup(pid: number | undefined): void {
     if (pid === undefined) return;
     try {
-      recordProcess(this.settings.dataDir, this.name, this.key, pid);
+      recordProcess(this.settings.dataDir, this.name, this.key, pid, this.settings.spares);
     } catch (error: unknown) {
       this.settings.log.warn({ runId: this.key.runId, err: error }, 'could not record the run process group');
       this.output.system(`could not record this run's process group in the data directory (${errorMessage(error)}); if the agent is killed, its next start cannot end them`);
@@ -264,11 +289,9 @@ export class Run {
   }
 
   private forgetProcessGroup(): void {
-    try {
-      forgetProcess(this.settings.dataDir, this.name);
-    } catch (error: unknown) {
+    forgetProcess(this.settings.dataDir, this.name).catch((error: unknown) => {
       this.settings.log.warn({ runId: this.key.runId, err: error }, 'could not remove the run process record');
-    }
+    });
   }
 
   private decideOutcome(): RunOutcome {

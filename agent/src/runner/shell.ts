@@ -24,7 +24,8 @@ export async function startShellTask(context: LaunchContext): Promise<TaskProces
   const scriptPath = cacheTaskFile(context.settings.dataDir, assignment.code, assignment.hash, isWindows ? '.cmd' : '.sh');
   const configPath = path.join(runDir, 'config.json');
   const configJson = JSON.stringify(assignment.config);
-  // Synchronous: one small file, written sooner than through a trip to libuv's thread pool, on every run's start.
+  // Synchronous, because a trip to libuv's thread pool would only delay the start. With the agent's spare
+  // directories (spare-files.ts) the empty file exists already, and the write creates nothing.
   writeFileSync(configPath, configJson, { mode: 0o600 });
 
   const env: NodeJS.ProcessEnv = { ...context.baseEnv, ...assignment.env, ...runEnvironment(context), FARMBOY_CONFIG_FILE: configPath };

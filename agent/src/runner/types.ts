@@ -3,7 +3,9 @@ import type { Logger } from '../logger.js';
 import type { Assignment, CancelReason, Json } from '../protocol/index.js';
 import type { AgentFacts } from '../task/types.js';
 import type { ProcessExit } from './exit-reasons.js';
+import type { LeftoverSweeper } from './leftovers.js';
 import type { RunOutput } from './output.js';
+import type { SpareFiles } from './spare-files.js';
 import type { WarmPool } from './warm-pool.js';
 
 /** Why a run is stopped before it ends by itself: a hub cancel reason, or the agent shutting down. */
@@ -24,6 +26,10 @@ export interface RunSettings {
   taskHostPath: string;
   /** Started task hosts that node runs take theirs from; without it every node run starts its own. */
   warmPool?: WarmPool;
+  /** Ends what runs leave behind once they are final; without it leftovers keep running. */
+  leftovers?: LeftoverSweeper;
+  /** Scratch directories and record files created ahead; without it every run creates its own. */
+  spares?: SpareFiles;
   /** The agent's environment without its token, computed once; copied from process.env per run when absent. */
   baseEnv?: NodeJS.ProcessEnv;
   log: Logger;

@@ -28,6 +28,12 @@ export interface WarmPoolOptions {
   readyTimeoutMs: number;
   /** Wait after a slot frees before a replacement host starts, so a busy agent does not start hosts it kills again. */
   refillDelayMs?: number;
+  /**
+   * How long the pool must have been larger than the free slots before the
+   * surplus hosts end. Without it, an agent whose slots keep filling and
+   * freeing ended and started a host every few runs.
+   */
+  trimDelayMs?: number;
   log: Logger;
 }
 
@@ -54,6 +60,7 @@ interface PooledHost {
 /** Hosts that may die before ready in a row before the pool stops starting more. */
 const MAX_FAILED_STARTS = 3;
 const DEFAULT_REFILL_DELAY_MS = 200;
+const DEFAULT_TRIM_DELAY_MS = 1_000;
 
 export class WarmPool {
   private readonly hosts = new Set<PooledHost>();
@@ -61,6 +68,11 @@ export class WarmPool {
   private failedStarts = 0;
   private stopped = false;
   private refillTimer: NodeJS.Timeout | null = null;
+  /** Lowest target since the refill timer was set: a host starts only for a slot that stayed free. */
+  private refillTarget = 0;
+  private trimTimer: NodeJS.Timeout | null = null;
+  /** Highest target since the trim timer was set: only hosts surplus all along end. */
+  private trimTarget = 0;
 
   constructor(private readonly options: WarmPoolOptions) {}
 
@@ -82,18 +94,18 @@ export class WarmPool {
   }
 
   /**
-   * Sets the number of free slots. Surplus unused hosts end at once, so a
-   * full agent has none. Missing ones start after the refill delay, one at
-   * a time.
+   * Sets the number of free slots. Surplus unused hosts end once the pool
+   * has been too large for the trim delay, or at once with `now` (an agent
+   * that drains or stops), so a full agent soon has none. Missing ones start
+   * after the refill delay, one at a time.
    */
-  resize(freeSlots: number): void {
+  resize(freeSlots: number, now = false): void {
     if (this.stopped) return;
     this.target = Math.max(0, Math.min(freeSlots, this.options.maxHosts));
-    while (this.hosts.size > this.target) {
-      const host = this.pickSurplus();
-      if (host === undefined) break;
-      this.discard(host);
-    }
+    this.refillTarget = Math.min(this.refillTarget, this.target);
+    this.trimTarget = Math.max(this.trimTarget, this.target);
+    if (now) this.trim(this.target);
+    else this.scheduleTrim();
     this.scheduleRefill();
   }
 
@@ -113,6 +125,8 @@ export class WarmPool {
     this.stopped = true;
     if (this.refillTimer !== null) clearTimeout(this.refillTimer);
     this.refillTimer = null;
+    if (this.trimTimer !== null) clearTimeout(this.trimTimer);
+    this.trimTimer = null;
     for (const host of [...this.hosts]) this.discard(host);
   }
 
@@ -126,12 +140,36 @@ export class WarmPool {
     return surplus;
   }
 
-  /** Starts the next missing host after `delayMs`; hosts start one at a time. */
+  private trim(size: number): void {
+    while (this.hosts.size > size) {
+      const host = this.pickSurplus();
+      if (host === undefined) break;
+      this.discard(host);
+    }
+  }
+
+  /** Ends the hosts that stayed surplus for the whole trim delay. */
+  private scheduleTrim(): void {
+    if (this.trimTimer !== null || this.hosts.size <= this.target) return;
+    this.trimTarget = this.target;
+    this.trimTimer = setTimeout(() => {
+      this.trimTimer = null;
+      if (this.stopped) return;
+      this.trim(this.trimTarget);
+      this.scheduleTrim();
+    }, this.options.trimDelayMs ?? DEFAULT_TRIM_DELAY_MS);
+    this.trimTimer.unref();
+  }
+
+  /** Starts the next missing host after `delayMs` if its slot stayed free meanwhile; hosts start one at a time. */
   private scheduleRefill(delayMs = this.options.refillDelayMs ?? DEFAULT_REFILL_DELAY_MS): void {
     if (this.stopped || this.refillTimer !== null || this.hosts.size >= this.target || this.isStarting()) return;
+    this.refillTarget = this.target;
     this.refillTimer = setTimeout(() => {
       this.refillTimer = null;
-      if (!this.stopped && this.hosts.size < this.target && !this.isStarting()) this.startHost();
+      if (this.stopped || this.isStarting()) return;
+      if (this.hosts.size < Math.min(this.refillTarget, this.target)) this.startHost();
+      else this.scheduleRefill();
     }, delayMs);
     this.refillTimer.unref();
   }

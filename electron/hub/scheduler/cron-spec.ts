@@ -30,7 +30,8 @@ export interface CompiledSchedule {
   matcher: CalendarMatcher;
 }
 
-export type CompileResult = { ok: true; schedule: CompiledSchedule } | { ok: false; reason: string };
+/** A failure names the part of the schedule at fault, so an editor can show it at that field. */
+export type CompileResult = { ok: true; schedule: CompiledSchedule } | { ok: false; reason: string; field: 'cron' | 'timezone' };
 
 type FieldKey = 'second' | 'minute' | 'hour' | 'dayOfMonth' | 'month' | 'dayOfWeek';
 
@@ -261,11 +262,11 @@ export function compileSchedule(schedule: { cron: string; timezone: string }, de
 
 function compileUncached(schedule: { cron: string; timezone: string }, deadline: Deadline): CompileResult {
   const timezone = schedule.timezone.trim();
-  if (timezone === '') return { ok: false, reason: 'the time zone is empty; use an IANA name such as "Europe/Brussels" or "UTC"' };
+  if (timezone === '') return { ok: false, field: 'timezone', reason: 'the time zone is empty; use an IANA name such as "Europe/Brussels" or "UTC"' };
   if (!isKnownTimeZone(timezone)) {
-    return { ok: false, reason: `time zone "${timezone}" is unknown; use an IANA name such as "Europe/Brussels", "America/New_York" or "UTC"` };
+    return { ok: false, field: 'timezone', reason: `time zone "${timezone}" is unknown; use an IANA name such as "Europe/Brussels", "America/New_York" or "UTC"` };
   }
   const parsed = parseCron(schedule.cron, deadline);
-  if (!parsed.ok) return parsed;
+  if (!parsed.ok) return { ...parsed, field: 'cron' };
   return { ok: true, schedule: { cron: schedule.cron.trim(), timezone, mode: parsed.mode, matcher: new CalendarMatcher(parsed.fields) } };
 }

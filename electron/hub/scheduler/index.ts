@@ -10,7 +10,7 @@ import { fireInstantsAfter } from './fire-times.js';
 export { Scheduler, type FireKind, type ScheduledJob, type SchedulerOptions } from './scheduler.js';
 export { ScheduleError, type ScheduleErrorCode } from './errors.js';
 
-export type CronCheck = { ok: true; next: Date[] } | { ok: false; reason: string };
+export type CronCheck = { ok: true; next: Date[] } | { ok: false; reason: string; field: 'cron' | 'timezone' };
 
 export interface ScheduleSpec {
   cron: string;
@@ -32,11 +32,11 @@ function checkFrom(from: Date): void {
   }
 }
 
-function compileOrReason(schedule: ScheduleSpec, deadline: Deadline): CompiledSchedule | string {
-  if (typeof schedule?.cron !== 'string') return 'the cron expression is missing';
-  if (typeof schedule.timezone !== 'string') return 'the time zone is missing';
+function compileOrReason(schedule: ScheduleSpec, deadline: Deadline): CompiledSchedule | { reason: string; field: 'cron' | 'timezone' } {
+  if (typeof schedule?.cron !== 'string') return { reason: 'the cron expression is missing', field: 'cron' };
+  if (typeof schedule.timezone !== 'string') return { reason: 'the time zone is missing', field: 'timezone' };
   const compiled = compileSchedule(schedule, deadline);
-  return compiled.ok ? compiled.schedule : compiled.reason;
+  return compiled.ok ? compiled.schedule : compiled;
 }
 
 /**
@@ -54,13 +54,13 @@ export function checkSchedule(schedule: ScheduleSpec, options: { count?: number;
   try {
     const deadline = new Deadline();
     const compiled = compileOrReason(schedule, deadline);
-    if (typeof compiled === 'string') return { ok: false, reason: compiled };
+    if ('reason' in compiled) return { ok: false, ...compiled };
     const next = fireInstantsAfter(compiled, from.getTime(), count, deadline);
-    if (next.length === 0) return { ok: false, reason: 'this schedule has no fire time in the future' };
+    if (next.length === 0) return { ok: false, field: 'cron', reason: 'this schedule has no fire time in the future' };
     return { ok: true, next: next.map((instant) => new Date(instant)) };
   } catch (error: unknown) {
     if (error instanceof ScheduleError && error.code === 'compute_timeout') {
-      return { ok: false, reason: 'computing the fire times of this schedule took too long; simplify the expression or report this as a bug' };
+      return { ok: false, field: 'cron', reason: 'computing the fire times of this schedule took too long; simplify the expression or report this as a bug' };
     }
     throw error;
   }
@@ -77,6 +77,6 @@ export function nextFireTimes(schedule: ScheduleSpec, count: number, from: Date 
   checkFrom(from);
   const deadline = new Deadline();
   const compiled = compileOrReason(schedule, deadline);
-  if (typeof compiled === 'string') throw new ScheduleError('invalid_schedule', compiled);
+  if ('reason' in compiled) throw new ScheduleError('invalid_schedule', compiled.reason);
   return fireInstantsAfter(compiled, from.getTime(), count, deadline).map((instant) => new Date(instant));
 }

@@ -22,8 +22,12 @@ import { fireInstants, nextFireAfter } from './fire-times.js';
 export type FireKind = 'scheduled' | 'catch_up';
 
 export interface SchedulerOptions {
-  /** Called for each fire. `missedCount` is 0 for a scheduled fire and the number of missed fires for a catch-up. */
-  onFire(jobId: string, fireDate: Date, kind: FireKind, missedCount: number): void;
+  /**
+   * Called for each fire. `missedCount` is 0 for a scheduled fire. For a
+   * catch-up it is the number of missed fires, and `firstMissed` and
+   * `fireDate` are the earliest and the latest of them.
+   */
+  onFire(jobId: string, fireDate: Date, kind: FireKind, missedCount: number, firstMissed?: Date): void;
   /** Called when fires were missed and the job's catch-up policy is 'none', so they can be recorded as missed. */
   onMissed?(jobId: string, missedCount: number, firstMissed: Date, lastMissed: Date): void;
   /** Called when a job gets no timer because its schedule is invalid or its fire-time computation failed. */
@@ -300,7 +304,7 @@ export class Scheduler {
     const fields = { jobId: entry.id, missedCount: missed.count, firstMissed: new Date(missed.first), lastMissed: new Date(missed.last) };
     if (entry.catchUp === 'once') {
       this.log.info(fields, 'missed fires caught up with one fire');
-      this.fire(entry, missed.last, 'catch_up', missed.count);
+      this.fire(entry, missed.last, 'catch_up', missed.count, missed.first);
       return;
     }
     this.log.warn(fields, 'missed fires skipped, as the catch-up policy is none');
@@ -311,7 +315,7 @@ export class Scheduler {
     }
   }
 
-  private fire(entry: Entry, instant: number, kind: FireKind, missedCount: number): void {
+  private fire(entry: Entry, instant: number, kind: FireKind, missedCount: number, firstMissed?: number): void {
     if (entry.fired.containing(instant)) {
       this.log.warn({ jobId: entry.id, fireDate: new Date(instant) }, 'fire skipped: this instant already fired');
       return;
@@ -320,7 +324,8 @@ export class Scheduler {
     entry.fired.add(chained && entry.chainFrom !== null ? entry.chainFrom : instant, instant);
     this.log.debug({ jobId: entry.id, fireDate: new Date(instant), kind, missedCount }, 'job fired');
     try {
-      this.options.onFire(entry.id, new Date(instant), kind, missedCount);
+      if (firstMissed === undefined) this.options.onFire(entry.id, new Date(instant), kind, missedCount);
+      else this.options.onFire(entry.id, new Date(instant), kind, missedCount, new Date(firstMissed));
     } catch (error: unknown) {
       this.log.error({ err: error, jobId: entry.id }, 'onFire callback failed');
     }

@@ -65,8 +65,10 @@ export interface Store {
   flush(): Promise<void>;
   /**
    * Writes the pending output of these runs, then every pending run record.
-   * Once it resolves, what was appended or put before the call is on disk;
-   * the hub acknowledges agent events only after it.
+   * Once it resolves, the output of agent events appended before the call
+   * (lines with a mark) and every run put before it are on disk. The hub
+   * acknowledges agent events only after it. The hub's own log lines may
+   * wait up to a second longer (`unmarkedFlushMs` of the output store).
    */
   persist(runIds: Iterable<string>): Promise<void>;
   /** Deletes expired final runs with their output and compacts the run segments. */
@@ -98,7 +100,7 @@ export async function openStore(dataDir: string, options: StoreOptions = {}): Pr
     await removeTempFiles(dir, log);
     const definitions = await openDefinitions(dir, log, { flushIntervalMs, backupIntervalMs, onError: options.onError });
     const logs = new FileRunOutputStore(dir, log, { flushIntervalMs, sync: options.syncOutput ?? DEFAULT_SYNC_OUTPUT });
-    const runs = await SegmentRunStore.load(join(dir, 'runs'), log, flushIntervalMs, () => logs.flush());
+    const runs = await SegmentRunStore.load(join(dir, 'runs'), log, flushIntervalMs, (runIds) => logs.flushRuns(runIds));
     log.info({ dataDir: dir, runs: runs.count() }, 'store opened');
     return new FileStore(dir, lock, definitions, runs, logs, log);
   } catch (err) {

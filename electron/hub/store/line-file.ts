@@ -28,6 +28,13 @@ export class LineFile {
   private size: number | null = null;
   /** Set when the file does not end in a newline, so the next write starts a new line. */
   private needsNewline = false;
+  /**
+   * Set once an open has read `size` and `needsNewline` from the file. They
+   * stay true while only this object's writes change the file, because the
+   * store's lock keeps other writers out. A reopen then skips the stat and
+   * the read of the last byte.
+   */
+  private tailKnown = false;
   private pending: string[] = [];
   private readonly queue = new SerialQueue();
   lastUsed = Date.now();
@@ -94,6 +101,7 @@ export class LineFile {
       await this.closeHandle();
       this.size = null;
       this.needsNewline = false;
+      this.tailKnown = false;
       return task();
     });
   }
@@ -143,6 +151,7 @@ export class LineFile {
     }
     this.needsNewline = true;
     this.size = null;
+    this.tailKnown = false;
   }
 
   private async openHandle(): Promise<FileHandle> {
@@ -150,15 +159,18 @@ export class LineFile {
     await this.options.acquire?.();
     let handle: FileHandle;
     try {
-      handle = await withRetry(() => open(this.path, 'a+', 0o600));
+      handle = (this.tailKnown ? null : await this.createHandle()) ?? (await withRetry(() => open(this.path, 'a+', 0o600)));
     } catch (err) {
       this.options.onClose?.(this);
       throw err;
     }
     try {
-      const { size } = await handle.stat();
-      this.size = size;
-      this.needsNewline = size > 0 && !(await endsWithNewline(handle, size));
+      if (!this.tailKnown || this.size === null) {
+        const { size } = await handle.stat();
+        this.size = size;
+        this.needsNewline = size > 0 && !(await endsWithNewline(handle, size));
+        this.tailKnown = true;
+      }
     } catch (err) {
       await handle.close();
       this.options.onClose?.(this);
@@ -166,6 +178,25 @@ export class LineFile {
     }
     this.handle = handle;
     this.options.onOpen?.(this);
+    return handle;
+  }
+
+  /**
+   * Creates the file when it does not exist yet, as for most output files,
+   * whose end is then known without a stat and a read. Returns null when the
+   * file exists.
+   */
+  private async createHandle(): Promise<FileHandle | null> {
+    let handle: FileHandle;
+    try {
+      handle = await withRetry(() => open(this.path, 'ax', 0o600));
+    } catch (err) {
+      if (errorCode(err) === 'EEXIST') return null;
+      throw err;
+    }
+    this.size = 0;
+    this.needsNewline = false;
+    this.tailKnown = true;
     return handle;
   }
 

@@ -1,9 +1,13 @@
 /**
  * In-memory index of runs: a map by id, and arrays ordered by (queuedAt, id)
- * for all runs and for each job, status and agent. A filtered page therefore
- * costs about its own length, not a scan of history. Runs are nearly always
- * added in queue order and change state while they are recent, so an insert
- * is a push and a move splices near the end.
+ * for all runs and for each job, final status and agent. A filtered page
+ * therefore costs about its own length, not a scan of history. Runs are
+ * nearly always added in queue order and end while they are recent, so an
+ * insert is a push or splices near the end.
+ *
+ * Runs that are not final have no status array: a burst of queued runs
+ * would make every dispatch splice near the start of a long `queued` array.
+ * A page filtered by such a status sorts the matching unfinished runs instead.
  */
 import { isFinal, type Run, type RunFilter } from '../model.js';
 
@@ -11,12 +15,12 @@ interface RunEntry {
   run: Run;
   /** The run's queuedAt when it was placed, which fixes its position. */
   queuedAt: number;
-  /** Keys of the buckets the entry is in: `job:<id>`, `status:<status>`, `agent:<id>`. */
+  /** Keys of the buckets the entry is in: `job:<id>`, `status:<final status>`, `agent:<id>`. */
   buckets: string[];
 }
 
 function bucketsOf(run: Run): string[] {
-  const keys = [`status:${run.status}`];
+  const keys = isFinal(run.status) ? [`status:${run.status}`] : [];
   if (run.jobId !== null) keys.push(`job:${run.jobId}`);
   if (run.agentId !== null) keys.push(`agent:${run.agentId}`);
   return keys;
@@ -115,9 +119,13 @@ export class RunIndex {
   private smallestSource(filter: RunFilter): readonly RunEntry[] {
     const keys: string[] = [];
     if (filter.jobId !== undefined) keys.push(`job:${filter.jobId}`);
-    if (filter.status !== undefined) keys.push(`status:${filter.status}`);
+    if (filter.status !== undefined && isFinal(filter.status)) keys.push(`status:${filter.status}`);
     if (filter.agentId !== undefined) keys.push(`agent:${filter.agentId}`);
     let source: readonly RunEntry[] = this.ordered;
+    const status = filter.status;
+    if (status !== undefined && !isFinal(status)) {
+      source = [...this.open.values()].filter((entry) => entry.run.status === status).sort(compare);
+    }
     for (const key of keys) {
       const bucket = this.buckets.get(key) ?? [];
       if (bucket.length < source.length) source = bucket;

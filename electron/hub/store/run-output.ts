@@ -2,11 +2,14 @@
  * Per-run output: log lines in `logs/<runId>.jsonl` and result records in
  * `records/<runId>.jsonl`, in the line format of `output-events.ts`. Appends
  * are buffered and written together once per flush interval, or at once by
- * `flushRuns`. Open handles are capped: the least recently used one is
- * closed past the cap, and idle ones are closed.
+ * `flushRuns`. Lines without a mark (the hub's own system lines) wait up to
+ * `unmarkedFlushMs` instead. So a short run's file is usually opened, written
+ * and synced once, with its agent's output, and not once more for the line
+ * the hub wrote when it assigned the run. Open handles are capped: the least
+ * recently used one is closed past the cap, and idle ones are closed.
  */
 import { readdir, truncate } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import type { Logger } from 'pino';
 import type { Json, StoredLogLine } from '../model.js';
 import { errorText } from './errors.js';
@@ -39,9 +42,11 @@ export interface RunOutputStore {
   /** Flushes and closes the run's files, once the run is final. */
   closeRun(runId: string): void;
   /**
-   * Writes everything appended so far to these runs' files, waiting for writes
-   * already under way. Rejects when a file could not be written; its lines
-   * stay buffered for the next attempt.
+   * Writes every file of these runs that has buffered lines with a mark (the
+   * output of agent events), with the rest of its buffer, and waits for writes
+   * already under way. A file with only unmarked lines waits for its timer.
+   * Rejects when a file could not be written; its lines stay buffered for the
+   * next attempt.
    */
   flushRuns(runIds: Iterable<string>): Promise<void>;
   /**
@@ -60,9 +65,13 @@ export interface OutputOptions {
   maxOpenFiles?: number;
   /** A handle unused for this long is closed. */
   idleCloseMs?: number;
+  /** Maximum wait before lines without a mark are written, in ms. Default: the flush interval, at least 1000. */
+  unmarkedFlushMs?: number;
 }
 
 type Kind = OutputKind;
+
+const DEFAULT_UNMARKED_FLUSH_MS = 1000;
 
 const SAFE_RUN_ID = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
 
@@ -75,6 +84,8 @@ export class FileRunOutputStore implements RunOutputStore {
   /** Known files in least recently used order: a use moves a file to the end. */
   private readonly files = new Map<string, LineFile>();
   private readonly dirty = new Set<LineFile>();
+  /** Files with buffered lines that carry a mark, which `flushRuns` must write. A file stays here while its close writes them. */
+  private readonly marked = new Set<LineFile>();
   /** Files with a flush under way, so a later flush can wait for them. */
   private readonly writing = new Map<LineFile, number>();
   private readonly closing = new Set<Promise<void>>();
@@ -89,9 +100,13 @@ export class FileRunOutputStore implements RunOutputStore {
    */
   private readonly openByRecency = new Set<LineFile>();
   private timer: NodeJS.Timeout | null = null;
+  /** When the scheduled flush fires, in `Date.now()` ms. */
+  private timerDue = 0;
   private readonly sweeper: NodeJS.Timeout;
   private readonly maxOpenFiles: number;
   private readonly idleCloseMs: number;
+  private readonly unmarkedFlushMs: number;
+  private readonly kindDirs: Record<Kind, string>;
   private closed = false;
 
   constructor(
@@ -101,6 +116,8 @@ export class FileRunOutputStore implements RunOutputStore {
   ) {
     this.maxOpenFiles = options.maxOpenFiles ?? 64;
     this.idleCloseMs = options.idleCloseMs ?? 30_000;
+    this.kindDirs = { logs: join(dataDir, 'logs'), records: join(dataDir, 'records') };
+    this.unmarkedFlushMs = options.unmarkedFlushMs ?? Math.max(options.flushIntervalMs, DEFAULT_UNMARKED_FLUSH_MS);
     this.sweeper = setInterval(() => this.sweepIdle(), Math.max(1000, this.idleCloseMs / 2));
     this.sweeper.unref();
   }
@@ -128,17 +145,26 @@ export class FileRunOutputStore implements RunOutputStore {
   async flushRuns(runIds: Iterable<string>): Promise<void> {
     const files: LineFile[] = [];
     for (const runId of runIds) {
-      for (const kind of ['logs', 'records'] as const) {
-        const file = this.files.get(this.pathOf(kind, runId));
-        if (file) files.push(file);
+      for (const file of this.filesOf(runId)) {
+        // Unmarked lines alone can wait, but a write under way may contain marked ones.
+        if (this.marked.has(file) || this.writing.has(file)) files.push(file);
       }
     }
     await this.flushFiles(files);
   }
 
+  private filesOf(runId: string): LineFile[] {
+    const files: LineFile[] = [];
+    for (const kind of ['logs', 'records'] as const) {
+      const file = this.files.get(this.pathOf(kind, runId));
+      if (file) files.push(file);
+    }
+    return files;
+  }
+
   async scanRun(runId: string, attempt: number): Promise<OutputScan> {
     assertRunId(runId);
-    await this.flushRuns([runId]);
+    await this.flushFiles(this.filesOf(runId));
     const scan: OutputScan = { lastSeq: 0, logLines: 0, logBytes: 0, recordCount: 0, totalLogLines: 0 };
     for (const kind of ['logs', 'records'] as const) {
       const path = this.pathOf(kind, runId);
@@ -172,7 +198,10 @@ export class FileRunOutputStore implements RunOutputStore {
       this.dirty.delete(file);
       const closing = file
         .close()
-        .then(() => this.forgetIfIdle(file))
+        .then(() => {
+          if (!file.hasPending) this.marked.delete(file);
+          this.forgetIfIdle(file);
+        })
         .catch((err: unknown) => {
           this.dirty.add(file);
           this.log.error({ runId, kind, err: errorText(err) }, 'run output close failed, will retry');
@@ -193,6 +222,7 @@ export class FileRunOutputStore implements RunOutputStore {
   /** Flushes each file through its own queue, so the call also waits for a write another flush started. */
   private async flushFiles(files: Iterable<LineFile>): Promise<void> {
     const list = [...files];
+    const wasMarked = list.map((file) => this.marked.delete(file));
     for (const file of list) {
       this.dirty.delete(file);
       this.writing.set(file, (this.writing.get(file) ?? 0) + 1);
@@ -203,6 +233,8 @@ export class FileRunOutputStore implements RunOutputStore {
       if (left > 0) this.writing.set(file, left);
       else this.writing.delete(file);
       if (results[index]?.status === 'rejected' || file.hasPending) this.dirty.add(file);
+      // Lines that failed to be written stay buffered, and the next flushRuns must still find them.
+      if (wasMarked[index] === true && file.hasPending) this.marked.add(file);
     });
     const failure = results.find((result) => result.status === 'rejected');
     if (failure) throw failure.reason;
@@ -215,6 +247,7 @@ export class FileRunOutputStore implements RunOutputStore {
       const file = this.files.get(path);
       if (file) {
         this.dirty.delete(file);
+        this.marked.delete(file);
         this.files.delete(path);
         await file.exclusive(() => removeFile(path));
       } else {
@@ -248,6 +281,7 @@ export class FileRunOutputStore implements RunOutputStore {
     const results = await Promise.allSettled(files.map((file) => file.close()));
     this.files.clear();
     this.dirty.clear();
+    this.marked.clear();
     const failure = results.find((result) => result.status === 'rejected');
     if (failure) throw failure.reason;
   }
@@ -258,7 +292,8 @@ export class FileRunOutputStore implements RunOutputStore {
     const file = this.fileFor(kind, runId);
     for (const line of serializeOutput(kind, values, mark)) file.append(line);
     this.dirty.add(file);
-    this.schedule(this.options.flushIntervalMs);
+    if (mark !== undefined) this.marked.add(file);
+    this.schedule(mark === undefined ? this.unmarkedFlushMs : this.options.flushIntervalMs);
   }
 
   private async *read<T>(kind: Kind, runId: string, accept: (value: unknown) => value is T): AsyncGenerator<T> {
@@ -279,8 +314,9 @@ export class FileRunOutputStore implements RunOutputStore {
     }
   }
 
+  /** Same as `join(dataDir, kind, runId + '.jsonl')` for the run ids `assertRunId` accepts, without join's normalization on every lookup. */
   private pathOf(kind: Kind, runId: string): string {
-    return join(this.dataDir, kind, `${runId}.jsonl`);
+    return `${this.kindDirs[kind]}${sep}${runId}.jsonl`;
   }
 
   private fileFor(kind: Kind, runId: string): LineFile {
@@ -356,8 +392,15 @@ export class FileRunOutputStore implements RunOutputStore {
     }
   }
 
+  /** Arms the flush timer, or brings it forward when it would fire later than `delayMs` from now. */
   private schedule(delayMs: number): void {
-    if (this.timer || this.closed) return;
+    if (this.closed) return;
+    const due = Date.now() + delayMs;
+    if (this.timer) {
+      if (this.timerDue <= due) return;
+      clearTimeout(this.timer);
+    }
+    this.timerDue = due;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.flush().catch((err: unknown) => {

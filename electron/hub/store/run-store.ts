@@ -1,19 +1,20 @@
 /**
  * Run records: one JSON line per state change, appended to a segment file per
- * UTC day (`runs/YYYY-MM-DD.jsonl`). The whole history is read once at open
- * into a `RunIndex`, the last line of a run winning. A put costs one
- * serialization and a share of one coalesced append, whatever the history.
+ * UTC day (`runs/YYYY-MM-DD.jsonl`), the whole run or only the fields that
+ * changed (`run-lines.ts`). The whole history is read once at open into a
+ * `RunIndex`, the last line of a run winning. A put costs one serialization
+ * and a share of one coalesced append, whatever the history.
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { z } from 'zod';
-import { runStatusSchema, type Run, type RunFilter } from '../model.js';
+import { isFinal, type Run, type RunFilter } from '../model.js';
 import { errorText } from './errors.js';
 import { SerialQueue, removeFile, writeFileAtomic } from './fs-util.js';
 import { parseLine, readRawLines } from './json-lines.js';
 import { LineFile } from './line-file.js';
 import { RunIndex } from './run-index.js';
+import { applyPatch, asStoredRun, isPatchLine, serializeRunLine } from './run-lines.js';
 import { selectExpiredRuns } from './retention.js';
 import type { Settings } from './schema.js';
 
@@ -23,6 +24,12 @@ export interface RunStore {
    * flush. The store keeps `run` itself, so treat it as read-only afterwards.
    */
   put(run: Run): void;
+  /**
+   * Records a change that need not survive a restart, such as a queued run's
+   * waiting reason, in memory only. The run's next put writes it with its
+   * other changes.
+   */
+  update(run: Run): void;
   get(id: string): Run | undefined;
   /** Newest queued first; see `RunFilter`. */
   list(filter: RunFilter): Run[];
@@ -34,38 +41,11 @@ export interface RunStore {
 
 const SEGMENT_NAME = /^\d{4}-\d{2}-\d{2}\.jsonl$/;
 
-// NOTE: only the fields the index relies on are checked; the rest of a stored
-// run is trusted as the hub wrote it.
-const storedRunSchema = z.object({
-  id: z.string().min(1),
-  jobId: z.string().nullable(),
-  agentId: z.string().nullable(),
-  status: runStatusSchema,
-  queuedAt: z.number(),
-});
-
-/**
- * Returns the stored run itself when the fields the index relies on are
- * valid. Only those fields go through the schema: a loose schema would copy
- * every run at start, which with 100,000 runs cost about a quarter of the
- * restart in bench/ (the `history` benchmark).
- */
-function asStoredRun(value: unknown): Run | null {
-  if (typeof value !== 'object' || value === null) return null;
-  const { id, jobId, agentId, status, queuedAt } = value as Record<string, unknown>;
-  return storedRunSchema.safeParse({ id, jobId, agentId, status, queuedAt }).success ? (value as Run) : null;
-}
-
 interface SegmentStats {
   /** Lines in the file, bad ones included. */
   lines: number;
   /** Runs whose latest line is in this file. */
   live: number;
-}
-
-interface PendingPut {
-  id: string;
-  line: string;
 }
 
 /** Returns the name of the segment for records written at `time`. */
@@ -75,7 +55,14 @@ function segmentName(time: number): string {
 
 export class SegmentRunStore implements RunStore {
   private readonly index = new RunIndex();
-  private pending: PendingPut[] = [];
+  /** Puts not written yet, in order. They are serialized when written, so each line can be a patch over the one before. */
+  private pending: Run[] = [];
+  /**
+   * The run as its last line in `writtenSegment` left it, for runs that are
+   * not final. A later line of the run in that segment is a patch over it.
+   */
+  private readonly written = new Map<string, Run>();
+  private writtenSegment: string | null = null;
   private readonly segmentOf = new Map<string, string>();
   private readonly segments = new Map<string, SegmentStats>();
   private active: LineFile | null = null;
@@ -87,19 +74,20 @@ export class SegmentRunStore implements RunStore {
     private readonly dir: string,
     private readonly log: Logger,
     private readonly flushIntervalMs: number,
-    private readonly beforeWrite: () => Promise<void>,
+    private readonly beforeWrite: (runIds: ReadonlySet<string>) => Promise<void>,
   ) {}
 
   /**
    * Reads every segment of `dir` and builds the index. `beforeWrite` runs
-   * before each append of run records; the store passes a flush of the run
-   * output, so a record on disk never counts output that is not on disk.
+   * before each append of run records, with the ids of the runs it writes.
+   * The store passes a flush of those runs' output, so a record on disk
+   * never counts output that is not on disk.
    */
   static async load(
     dir: string,
     log: Logger,
     flushIntervalMs: number,
-    beforeWrite: () => Promise<void> = async () => undefined,
+    beforeWrite: (runIds: ReadonlySet<string>) => Promise<void> = async () => undefined,
   ): Promise<SegmentRunStore> {
     const store = new SegmentRunStore(dir, log, flushIntervalMs, beforeWrite);
     const names = (await readdir(dir)).filter((name) => SEGMENT_NAME.test(name)).sort();
@@ -111,8 +99,13 @@ export class SegmentRunStore implements RunStore {
   put(run: Run): void {
     if (this.closed) throw new Error('run store is closed');
     this.index.set(run);
-    this.pending.push({ id: run.id, line: JSON.stringify(run) });
+    this.pending.push(run);
     this.schedule(this.flushIntervalMs);
+  }
+
+  update(run: Run): void {
+    if (this.closed) throw new Error('run store is closed');
+    this.index.set(run);
   }
 
   get(id: string): Run | undefined {
@@ -179,7 +172,7 @@ export class SegmentRunStore implements RunStore {
     for await (const raw of readRawLines(join(this.dir, name))) {
       stats.lines += 1;
       const parsed = parseLine(raw);
-      const run = parsed.ok ? asStoredRun(parsed.value) : null;
+      const run = parsed.ok ? this.readLine(parsed.value, name) : null;
       if (run !== null) {
         this.index.set(run);
         this.moveLatest(run.id, name);
@@ -190,6 +183,13 @@ export class SegmentRunStore implements RunStore {
       }
     }
     if (bad > 0) this.log.warn({ segment: name, lines: bad }, 'invalid run records skipped');
+  }
+
+  /** Returns the run a stored line describes. A patch is applied to the run as the earlier lines of the same segment left it. */
+  private readLine(value: unknown, segment: string): Run | null {
+    if (!isPatchLine(value)) return asStoredRun(value);
+    const base = this.segmentOf.get(value.id) === segment ? this.index.get(value.id) : undefined;
+    return base === undefined ? null : applyPatch(base, value);
   }
 
   private schedule(delayMs: number): void {
@@ -210,21 +210,47 @@ export class SegmentRunStore implements RunStore {
 
   private async writePending(): Promise<void> {
     if (this.pending.length === 0) return;
-    await this.beforeWrite();
-    const segment = segmentName(Date.now());
-    const file = await this.activeFile(segment);
     const batch = this.pending;
     this.pending = [];
+    const segment = segmentName(Date.now());
+    let latest: Map<string, Run | undefined>;
     try {
-      await file.write(batch.map((put) => put.line));
+      await this.beforeWrite(new Set(batch.map((run) => run.id)));
+      const file = await this.activeFile(segment);
+      if (segment !== this.writtenSegment) {
+        this.written.clear();
+        this.writtenSegment = segment;
+      }
+      const serialized = this.serialize(batch);
+      latest = serialized.latest;
+      await file.write(serialized.lines);
     } catch (err) {
       this.pending = batch.concat(this.pending);
       throw err;
     }
-    this.stats(segment).lines += batch.length;
-    for (const put of batch) {
-      if (this.index.has(put.id)) this.moveLatest(put.id, segment);
+    for (const [id, run] of latest) {
+      if (run === undefined) this.written.delete(id);
+      else this.written.set(id, run);
     }
+    this.stats(segment).lines += batch.length;
+    for (const run of batch) {
+      if (this.index.has(run.id)) this.moveLatest(run.id, segment);
+    }
+  }
+
+  /**
+   * Serializes a batch for the active segment, each run after its first line
+   * there as a patch. `latest` is what `written` becomes once the batch is on
+   * disk. A failed write leaves `written` as it was, so the retry produces the same lines.
+   */
+  private serialize(batch: readonly Run[]): { lines: string[]; latest: Map<string, Run | undefined> } {
+    const latest = new Map<string, Run | undefined>();
+    const lines = batch.map((run) => {
+      const previous = latest.has(run.id) ? latest.get(run.id) : this.written.get(run.id);
+      latest.set(run.id, isFinal(run.status) ? undefined : run);
+      return serializeRunLine(run, previous);
+    });
+    return { lines, latest };
   }
 
   private async activeFile(segment: string): Promise<LineFile> {
@@ -237,6 +263,8 @@ export class SegmentRunStore implements RunStore {
 
   /** Rewrites segments oldest first, so a crash midway never brings back an older state of a run. */
   private async compact(): Promise<void> {
+    // Rewritten segments hold whole records of the index's runs, which may be newer than `written`.
+    this.written.clear();
     const runsBySegment = new Map<string, Run[]>();
     for (const [id, segment] of this.segmentOf) {
       const run = this.index.get(id);

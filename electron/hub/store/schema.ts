@@ -88,7 +88,8 @@ const taskSchema = z.looseObject({
   updatedAt: timestamp,
 });
 
-const jobSchema = jobInputSchema.extend({ id: z.string().min(1), createdAt: timestamp, updatedAt: timestamp }).loose();
+// Stored secret values are sealed and longer than what the size check at save measured.
+const jobSchema = jobInputSchema.extend({ id: z.string().min(1), env: z.record(z.string(), z.string()), createdAt: timestamp, updatedAt: timestamp }).loose();
 
 const agentSchema = z.looseObject({
   id: z.string().min(1),

@@ -20,5 +20,7 @@ export const theme = createTheme({
     Table: { defaultProps: { verticalSpacing: 'xs', highlightOnHover: true } },
     Tooltip: { defaultProps: { openDelay: 300, withArrow: true } },
     Modal: { defaultProps: { centered: true, overlayProps: { backgroundOpacity: 0.45, blur: 2 } } },
+    // Clamping on blur would turn a typed -1 into the minimum without a word; left as typed, the form's validation names the problem.
+    NumberInput: { defaultProps: { clampBehavior: 'none' } },
   },
 });

@@ -12,6 +12,8 @@ export const RUN_STATUS: Record<RunStatus, { label: string; color: string }> = {
   timed_out: { label: 'Timed out', color: 'orange' },
   cancelled: { label: 'Cancelled', color: 'yellow' },
   lost: { label: 'Lost', color: 'grape' },
+  missed: { label: 'Missed', color: 'dark' },
+  skipped: { label: 'Skipped', color: 'indigo' },
 };
 
 export const AGENT_STATUS: Record<AgentStatus, { label: string; color: string }> = {

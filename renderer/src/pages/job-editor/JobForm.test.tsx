@@ -24,8 +24,6 @@ describe('job form validation', () => {
   it.each([
     ['Job config (JSON)', '{"a": ', /^Invalid JSON/],
     ['Job config (JSON)', '[1, 2]', /^Must be a JSON object/],
-    ['Cron expression', '61 * * * *', /minutes part must be >= 0 and <= 59/],
-    ['Cron expression', '* * *', /only 3 parts/],
     ['Environment (JSON)', '{"1BAD": "x"}', /valid environment variable name/],
     [/^Name/, '   ', /must not be empty/],
   ])('rejects %s set to %j', async (label, value, message) => {
@@ -46,6 +44,39 @@ describe('job form validation', () => {
 
     expect(await screen.findByText(/day 30 never occurs in February/)).toBeTruthy();
     expect(preview).toHaveBeenCalledWith('0 0 30 2 *', 'UTC');
+  });
+
+  it('shows only the hub verdict on cron', async () => {
+    const preview = vi.fn(async () => {
+      throw new Error('cron: the cron expression has 8 fields; expected 5 fields');
+    });
+    renderForm({}, preview);
+
+    type('Cron expression', '* * * * * * * *');
+
+    expect(await screen.findByText(/has 8 fields; expected 5/)).toBeTruthy();
+    expect(screen.queryByText(/too many/)).toBeNull();
+  });
+
+  it('keeps a typed number below the minimum', async () => {
+    renderForm();
+    const timeout = screen.getByLabelText('Timeout (s)');
+
+    type('Timeout (s)', '-1');
+    fireEvent.blur(timeout);
+
+    expect((timeout as HTMLInputElement).value).toBe('-1');
+    expect(await screen.findByText(/expected number to be >0/)).toBeTruthy();
+  });
+
+  it('shows an error without a field', async () => {
+    const rejection = Object.assign(new Error('body: config is nested deeper than 32 levels'), { field: 'body' });
+    renderForm({}, undefined, vi.fn(async () => Promise.reject(rejection)));
+
+    await screen.findByLabelText('Next fire times');
+    fireEvent.click(screen.getByRole('button', { name: 'Create job' }));
+
+    expect(await screen.findByText(/nested deeper than 32 levels/)).toBeTruthy();
   });
 
   it('shows the merged default config', () => {

@@ -3,7 +3,7 @@
  * the schedule previewed by the hub, and the hub's own error shown on its
  * field when a save is still rejected.
  */
-import { Button, Card, Chip, Code, Group, NumberInput, SegmentedControl, Select, SimpleGrid, Stack, Switch, TagsInput, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Button, Card, Chip, Code, Group, NumberInput, SegmentedControl, Select, SimpleGrid, Stack, Switch, TagsInput, Text, TextInput, Title } from '@mantine/core';
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import type { JobInput, Task } from '../../../../electron/hub/model.js';
 import { JsonField } from '../../components/JsonField.js';
@@ -39,17 +39,22 @@ function Section({ title, children }: { title: string; children: ReactNode }) {
 
 /** Asks the hub for the next fire times while the schedule is valid in the browser's eyes. */
 function useFirePreview(values: JobFormValues, clientError: string | undefined, preview: JobFormProps['previewSchedule']) {
-  const [state, setState] = useState<{ times: string[]; error: string | null }>({ times: [], error: null });
+  const [state, setState] = useState<{ times: string[]; error: string | null; field: 'cron' | 'timezone' }>({ times: [], error: null, field: 'cron' });
   useEffect(() => {
     if (!values.scheduled || clientError) {
-      setState({ times: [], error: null });
+      setState({ times: [], error: null, field: 'cron' });
       return undefined;
     }
     let cancelled = false;
     const timer = setTimeout(() => {
       preview(values.cron, values.timezone).then(
-        (times) => !cancelled && setState({ times, error: null }),
-        (error: unknown) => !cancelled && setState({ times: [], error: error instanceof Error ? error.message.replace(/^cron: /, '') : String(error) }),
+        (times) => !cancelled && setState({ times, error: null, field: 'cron' }),
+        (error: unknown) => {
+          if (cancelled) return;
+          // The hub names the part of the schedule at fault: the expression or the time zone.
+          const field = (error as { field?: string }).field === 'timezone' ? 'timezone' : 'cron';
+          setState({ times: [], error: error instanceof Error ? error.message.replace(/^(cron|timezone): /, '') : String(error), field });
+        },
       );
     }, PREVIEW_DELAY_MS);
     return () => {
@@ -65,6 +70,7 @@ export function JobForm({ initial, tasks, submitLabel, previewSchedule, onSubmit
   const [touched, setTouched] = useState<Set<JobFormField>>(new Set());
   const [serverErrors, setServerErrors] = useState<JobFormErrors>({});
   const [saving, setSaving] = useState(false);
+  const [formError, setFormError] = useState<string | null>(null);
   const now = useNow(30_000);
   const { errors, input } = useMemo(() => validateJobForm(values), [values]);
   const fire = useFirePreview(values, errors.cron, previewSchedule);
@@ -78,12 +84,13 @@ export function JobForm({ initial, tasks, submitLabel, previewSchedule, onSubmit
     setServerErrors((current) => ({ ...current, [field]: undefined }));
   };
   const errorOf = (field: JobFormField): string | undefined => {
-    const scheduleError = field === 'cron' ? fire.error ?? undefined : undefined;
+    const scheduleError = field === fire.field ? fire.error ?? undefined : undefined;
     const shown = touched.has(field) ? errors[field] ?? scheduleError : undefined;
     return serverErrors[field] ?? shown;
   };
   const submit = async () => {
     setTouched(new Set(Object.keys(values) as JobFormField[]));
+    setFormError(null);
     if (!input || fire.error) return;
     setSaving(true);
     try {
@@ -91,7 +98,10 @@ export function JobForm({ initial, tasks, submitLabel, previewSchedule, onSubmit
     } catch (error) {
       const field = (error as { field?: string }).field;
       const message = error instanceof Error ? error.message : String(error);
-      setServerErrors({ [field ? fieldOf(field.split('.')) : 'name']: message.replace(/^[\w.]+: /, '') });
+      const formField = field ? fieldOf(field.split('.')) : null;
+      // An error the form has no field for (the request body as a whole, the hub itself) still needs a place on screen.
+      if (formField !== null && formField in values) setServerErrors({ [formField]: message.replace(/^[\w.]+: /, '') });
+      else setFormError(message);
     } finally {
       setSaving(false);
     }
@@ -136,7 +146,7 @@ export function JobForm({ initial, tasks, submitLabel, previewSchedule, onSubmit
               <Text size="sm" fw={500} mb={4}>
                 Config a run receives
               </Text>
-              <Code block data-testid="merged-config">
+              <Code block data-testid="merged-config" mah={320} style={{ overflow: 'auto' }}>
                 {merged ? JSON.stringify(merged, null, 2) : 'Fix the JSON above to see the merged config.'}
               </Code>
             </div>
@@ -207,6 +217,11 @@ export function JobForm({ initial, tasks, submitLabel, previewSchedule, onSubmit
           </Section>
         </Stack>
       </SimpleGrid>
+      {formError && (
+        <Alert color="red" mt="lg" title="The hub did not save the job">
+          {formError}
+        </Alert>
+      )}
       <Group justify="flex-end" mt="lg">
         <Button variant="default" onClick={onCancel}>
           Cancel

@@ -9,7 +9,7 @@ describe('job form values', () => {
     [{ taskId: '' }, 'taskId', /must not be empty/],
     [{ configText: '{' }, 'configText', /^Invalid JSON/],
     [{ configText: '"text"' }, 'configText', /JSON object/],
-    [{ cron: 'every day' }, 'cron', /./],
+    [{ cron: '  ' }, 'cron', /must not be empty/],
     [{ retries: -1 }, 'retries', /./],
     [{ timeoutSec: 0 }, 'timeoutSec', /./],
     [{ tags: ['no spaces'] }, 'tags', /letters, digits/],

@@ -3,10 +3,10 @@
  * (`jobInputSchema`), so every message the hub would return shows before
  * save, on the field it concerns.
  */
-import { jobInputSchema, type CatchUpPolicy, type Job, type JobInput, type OverlapPolicy, type Task } from '../../../../electron/hub/model.js';
-import { describeCron } from '../../lib/cron.js';
+import { jobInputSchema, type Job, type JobInput, type Task } from '../../../../electron/hub/model.js';
+import { DEFAULT_POLICY_VALUES, policyInput, policyOf, type PolicyValues } from './job-fields.js';
 
-export interface JobFormValues {
+export interface JobFormValues extends PolicyValues {
   name: string;
   taskId: string;
   /** The job's config as JSON text, merged over the task's default config on each run. */
@@ -14,15 +14,6 @@ export interface JobFormValues {
   scheduled: boolean;
   cron: string;
   timezone: string;
-  enabled: boolean;
-  tags: string[];
-  /** Empty for no timeout. */
-  timeoutSec: number | '';
-  retries: number | '';
-  retryDelaySec: number | '';
-  overlap: OverlapPolicy;
-  maxParallel: number | '';
-  catchUp: CatchUpPolicy;
   /** Environment as JSON text: an object of names to string values. */
   envText: string;
 }
@@ -42,14 +33,7 @@ export function emptyJobForm(taskId = ''): JobFormValues {
     scheduled: true,
     cron: '*/5 * * * *',
     timezone: browserTimeZone(),
-    enabled: true,
-    tags: [],
-    timeoutSec: '',
-    retries: 0,
-    retryDelaySec: 10,
-    overlap: 'skip',
-    maxParallel: 1,
-    catchUp: 'none',
+    ...DEFAULT_POLICY_VALUES,
     envText: '{}',
   };
 }
@@ -62,14 +46,7 @@ export function jobToForm(job: Job): JobFormValues {
     scheduled: job.schedule !== null,
     cron: job.schedule?.cron ?? '*/5 * * * *',
     timezone: job.schedule?.timezone ?? browserTimeZone(),
-    enabled: job.enabled,
-    tags: job.tags,
-    timeoutSec: job.timeoutSec ?? '',
-    retries: job.retries,
-    retryDelaySec: job.retryDelaySec,
-    overlap: job.overlap,
-    maxParallel: job.maxParallel,
-    catchUp: job.catchUp,
+    ...policyOf(job),
     envText: JSON.stringify(job.env, null, 2),
   };
 }
@@ -95,13 +72,11 @@ export function fieldOf(path: readonly PropertyKey[]): JobFormField {
   return (typeof first === 'string' ? first : 'name') as JobFormField;
 }
 
-function numberOrNull(value: number | ''): number | null {
-  return value === '' ? null : value;
-}
-
 /**
  * Validates the form and builds the hub's job input. Returns every field's
- * first error; `input` is set only when there is none.
+ * first error; `input` is set only when there is none. A cron expression
+ * is judged by the hub's preview, not here, so the editor and the hub never
+ * disagree about one.
  */
 export function validateJobForm(values: JobFormValues): { errors: JobFormErrors; input: JobInput | null } {
   const errors: JobFormErrors = {};
@@ -109,23 +84,12 @@ export function validateJobForm(values: JobFormValues): { errors: JobFormErrors;
   if (!config.ok) errors.configText = config.error;
   const env = parseJsonObject(values.envText);
   if (!env.ok) errors.envText = env.error;
-  if (values.scheduled) {
-    const description = describeCron(values.cron);
-    if (!description.ok) errors.cron = description.error;
-  }
   const candidate = {
     name: values.name,
     taskId: values.taskId,
     config: config.ok ? config.value : {},
     schedule: values.scheduled ? { cron: values.cron, timezone: values.timezone } : null,
-    enabled: values.enabled,
-    tags: values.tags,
-    timeoutSec: numberOrNull(values.timeoutSec),
-    retries: numberOrNull(values.retries) ?? undefined,
-    retryDelaySec: numberOrNull(values.retryDelaySec) ?? undefined,
-    overlap: values.overlap,
-    maxParallel: numberOrNull(values.maxParallel) ?? undefined,
-    catchUp: values.catchUp,
+    ...policyInput(values),
     env: env.ok ? env.value : {},
   };
   const parsed = jobInputSchema.safeParse(candidate);

@@ -2,46 +2,27 @@
  * The bulk edit's patch: only the fields the user ticked, checked with the
  * hub's patch schema before it is sent.
  */
-import { jobPatchSchema, type JobPatch, type OverlapPolicy, type CatchUpPolicy } from '../../../../electron/hub/model.js';
+import { jobPatchSchema, type JobPatch } from '../../../../electron/hub/model.js';
+import { DEFAULT_POLICY_VALUES, POLICY_FIELDS, policyInput, type PolicyValues } from '../job-editor/job-fields.js';
 
-export const BULK_FIELDS = ['enabled', 'tags', 'timeoutSec', 'retries', 'retryDelaySec', 'overlap', 'catchUp'] as const;
+/** The policy fields a user can tick; `maxParallel` is not one, because it goes with `overlap`. */
+export const BULK_FIELDS = POLICY_FIELDS.filter((field): field is Exclude<(typeof POLICY_FIELDS)[number], 'maxParallel'> => field !== 'maxParallel');
 export type BulkField = (typeof BULK_FIELDS)[number];
 
-export interface BulkValues {
-  enabled: boolean;
-  tags: string[];
-  /** Empty for no timeout. */
-  timeoutSec: number | '';
-  retries: number | '';
-  retryDelaySec: number | '';
-  overlap: OverlapPolicy;
-  maxParallel: number | '';
-  catchUp: CatchUpPolicy;
-}
+export type BulkValues = PolicyValues;
 
-export const DEFAULT_BULK_VALUES: BulkValues = {
-  enabled: true,
-  tags: [],
-  timeoutSec: '',
-  retries: 0,
-  retryDelaySec: 10,
-  overlap: 'skip',
-  maxParallel: 1,
-  catchUp: 'none',
-};
+export const DEFAULT_BULK_VALUES: BulkValues = DEFAULT_POLICY_VALUES;
 
 export type BulkPatchResult = { ok: true; patch: JobPatch } | { ok: false; errors: Partial<Record<BulkField | 'maxParallel', string>> };
 
 /** Builds the patch of the ticked fields; `maxParallel` goes with `overlap`. */
 export function buildBulkPatch(ticked: ReadonlySet<BulkField>, values: BulkValues): BulkPatchResult {
   if (ticked.size === 0) return { ok: false, errors: { enabled: 'Tick at least one field to change' } };
+  const input = policyInput(values);
   const patch: Record<string, unknown> = {};
   for (const field of ticked) {
-    if (field === 'timeoutSec') patch.timeoutSec = values.timeoutSec === '' ? null : values.timeoutSec;
-    else if (field === 'overlap') {
-      patch.overlap = values.overlap;
-      if (values.overlap === 'parallel') patch.maxParallel = values.maxParallel === '' ? undefined : values.maxParallel;
-    } else patch[field] = values[field] === '' ? undefined : values[field];
+    patch[field] = input[field];
+    if (field === 'overlap' && values.overlap === 'parallel') patch.maxParallel = input.maxParallel;
   }
   const parsed = jobPatchSchema.safeParse(patch);
   if (parsed.success) return { ok: true, patch: parsed.data };

@@ -6,17 +6,18 @@ import { Alert, Anchor, Button, Code, Group, Loader, ScrollArea, Stack, Table, T
 import { IconPlayerPlay, IconPlayerStop } from '@tabler/icons-react';
 import { useCallback, useEffect, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { isFinal, type Json, type Run } from '../../../../electron/hub/model.js';
+import { isFinal, isUnrun, type Json, type Run } from '../../../../electron/hub/model.js';
 import { useConnectionStatus, useHub } from '../../api/hub-context.js';
 import { useLiveData, useRunChanges } from '../../api/live-data.js';
 import { LogViewer } from '../../components/log-viewer/LogViewer.js';
-import { useRunLog } from '../../components/log-viewer/use-run-log.js';
+import { useRunLog, type RunLog } from '../../components/log-viewer/use-run-log.js';
 import { Page } from '../../components/Page.js';
 import { PageHeader } from '../../components/PageHeader.js';
 import { RunStatusBadge } from '../../components/StatusBadge.js';
 import { downloadRunLog } from '../../lib/download.js';
 import { notifyDone, notifyError } from '../../lib/notify.js';
 import { useNow } from '../../lib/use-now.js';
+import { FireSummary } from './FireSummary.js';
 import { RunFacts } from './RunFacts.js';
 
 /** Records shown in the table; the rest are in the HTTP API's download. */
@@ -97,7 +98,7 @@ export function RunPage() {
         description={run.jobId ? <Anchor component={Link} to={`/jobs/${run.jobId}`}>Open the job</Anchor> : task ? <Anchor component={Link} to={`/tasks/${task.id}`}>Open the task</Anchor> : undefined}
         actions={
           isFinal(run.status) ? (
-            <Button leftSection={<IconPlayerPlay size={16} />} onClick={() => void runAgain()}>Run again</Button>
+            <Button leftSection={<IconPlayerPlay size={16} />} onClick={() => void runAgain()}>{isUnrun(run.status) ? 'Run now' : 'Run again'}</Button>
           ) : (
             <Button color="red" variant="light" leftSection={<IconPlayerStop size={16} />} onClick={() => void cancel()} disabled={run.cancelRequestedAt !== null}>
               {run.cancelRequestedAt !== null ? 'Cancelling…' : 'Cancel run'}
@@ -106,29 +107,46 @@ export function RunPage() {
         }
       />
       <Stack gap="md">
-        <RunFacts run={run} agentName={agents.find((agent) => agent.id === run.agentId)?.name ?? null} now={now} />
-        <Tabs defaultValue="log" keepMounted={false}>
-          <Tabs.List>
-            <Tabs.Tab value="log">Log</Tabs.Tab>
-            <Tabs.Tab value="records">Records ({run.recordCount})</Tabs.Tab>
-            <Tabs.Tab value="result">Result and config</Tabs.Tab>
-          </Tabs.List>
-          <Tabs.Panel value="log" pt="sm">
-            <LogViewer lines={log.lines} version={log.version} height="calc(100vh - 420px)" emptyText={log.loading ? 'Loading…' : 'No output yet.'} onDownload={() => void downloadRunLog(run.id, client.token).catch((failure: unknown) => notifyError('Download failed', failure))} />
-          </Tabs.Panel>
-          <Tabs.Panel value="records" pt="sm">
-            <RecordsTable records={log.records} />
-          </Tabs.Panel>
-          <Tabs.Panel value="result" pt="sm">
-            <Stack>
-              <Text fw={500} size="sm">Result</Text>
-              <Code block>{run.result === null ? 'none' : JSON.stringify(run.result, null, 2)}</Code>
-              <Text fw={500} size="sm">Config the run received</Text>
-              <Code block>{JSON.stringify(run.config, null, 2)}</Code>
-            </Stack>
-          </Tabs.Panel>
-        </Tabs>
+        <FireSummary run={run} />
+        {isUnrun(run.status) ? null : <RunDetails run={run} log={log} now={now} agentName={agents.find((agent) => agent.id === run.agentId)?.name ?? null} onDownload={() => void downloadRunLog(run.id, client.token).catch((failure: unknown) => notifyError('Download failed', failure))} />}
       </Stack>
     </Page>
+  );
+}
+
+interface RunDetailsProps {
+  run: Run;
+  log: RunLog;
+  now: number;
+  agentName: string | null;
+  onDownload: () => void;
+}
+
+function RunDetails({ run, log, now, agentName, onDownload }: RunDetailsProps) {
+  return (
+    <>
+      <RunFacts run={run} agentName={agentName} now={now} />
+      <Tabs defaultValue="log" keepMounted={false}>
+        <Tabs.List>
+          <Tabs.Tab value="log">Log</Tabs.Tab>
+          <Tabs.Tab value="records">Records ({run.recordCount})</Tabs.Tab>
+          <Tabs.Tab value="result">Result and config</Tabs.Tab>
+        </Tabs.List>
+        <Tabs.Panel value="log" pt="sm">
+          <LogViewer lines={log.lines} version={log.version} height="calc(100vh - 420px)" emptyText={log.loading ? 'Loading…' : 'No output yet.'} onDownload={onDownload} />
+        </Tabs.Panel>
+        <Tabs.Panel value="records" pt="sm">
+          <RecordsTable records={log.records} />
+        </Tabs.Panel>
+        <Tabs.Panel value="result" pt="sm">
+          <Stack>
+            <Text fw={500} size="sm">Result</Text>
+            <Code block>{run.result === null ? 'none' : JSON.stringify(run.result, null, 2)}</Code>
+            <Text fw={500} size="sm">Config the run received</Text>
+            <Code block>{JSON.stringify(run.config, null, 2)}</Code>
+          </Stack>
+        </Tabs.Panel>
+      </Tabs>
+    </>
   );
 }

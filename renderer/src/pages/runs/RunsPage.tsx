@@ -6,7 +6,7 @@ import { Anchor, Button, Card, Group, Progress, Select, Stack, Table, Text } fro
 import { IconFilterOff } from '@tabler/icons-react';
 import { useCallback, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import { runStatusSchema, type Run, type RunStatus } from '../../../../electron/hub/model.js';
+import { isUnrun, runStatusSchema, type Run, type RunStatus } from '../../../../electron/hub/model.js';
 import { useWhenConnected } from '../../api/hub-context.js';
 import type { HubClient } from '../../api/client.js';
 import { useLiveData, useRunChanges } from '../../api/live-data.js';
@@ -17,6 +17,7 @@ import { formatDateTime, formatDuration } from '../../lib/format.js';
 import { notifyError } from '../../lib/notify.js';
 import { RUN_STATUS } from '../../lib/status.js';
 import { useNow } from '../../lib/use-now.js';
+import { describeFires, shortFires } from '../run/fire-summary.js';
 import { applyRunChanges, TIME_RANGES, type RunsFilter } from './runs-filter.js';
 
 const PAGE_SIZE = 50;
@@ -127,10 +128,11 @@ export function RunsPage() {
                   <Table.Td>
                     <Anchor component={Link} to={`/runs/${run.id}`} fw={600} size="sm">{run.jobName ?? `${taskName.get(run.taskId) ?? 'task'} (ad hoc)`}</Anchor>
                     <Text size="xs" c="dimmed" ff="monospace">{run.id.slice(0, 8)}</Text>
+                    {run.fires && <Text size="xs" c="dimmed" data-testid="run-fires" title={describeFires(run) ?? undefined}>{shortFires(run)}</Text>}
                   </Table.Td>
                   <Table.Td><Text size="sm">{run.trigger.replace('_', '-')}</Text></Table.Td>
                   <Table.Td><Text size="sm">{run.agentId ? agentName.get(run.agentId) ?? run.agentId.slice(0, 8) : run.waitingReason ? 'waiting' : '–'}</Text></Table.Td>
-                  <Table.Td>{run.attempt} of {run.maxAttempts}</Table.Td>
+                  <Table.Td>{isUnrun(run.status) ? '–' : `${run.attempt} of ${run.maxAttempts}`}</Table.Td>
                   <Table.Td><Text size="sm">{formatDateTime(run.queuedAt)}</Text></Table.Td>
                   <Table.Td>{duration(run, now)}</Table.Td>
                   <Table.Td>{run.progress ? <Progress value={run.progress.percent} size="sm" aria-label="Progress" /> : <Text size="xs" c="dimmed">–</Text>}</Table.Td>

@@ -1,12 +1,17 @@
 /**
- * Hub settings: appearance, enrollment tokens, retention and the hub's addresses.
+ * Hub settings: appearance, enrollment tokens, the agent certificate, retention, failure alerts,
+ * network and the hub's addresses.
  */
 import { Card, SegmentedControl, SimpleGrid, Stack, Text, Title, useMantineColorScheme, type MantineColorScheme } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { useLiveData } from '../../api/live-data.js';
 import { Page } from '../../components/Page.js';
 import { PageHeader } from '../../components/PageHeader.js';
+import { CertificateSection } from './CertificateSection.js';
+import { AlertsSection } from './AlertsSection.js';
+import { ApiKeysSection } from './ApiKeysSection.js';
 import { DesktopSection } from './DesktopSection.js';
+import { NetworkSection } from './NetworkSection.js';
 import { RetentionSection } from './RetentionSection.js';
 import { TokensSection } from './TokensSection.js';
 
@@ -57,11 +62,22 @@ export function SettingsPage() {
         <Section title="Enrollment tokens" description="Agents join with one of these tokens; the hub stores only their hashes.">
           <TokensSection />
         </Section>
+        <Section title="API keys" description="Scripts call the HTTP API with one of these keys; the hub stores only their hashes.">
+          <ApiKeysSection />
+        </Section>
+        <Section title="Agent certificate" description="Agents pin this certificate's fingerprint and reject a hub that presents another.">
+          <CertificateSection />
+        </Section>
         <Section title="Retention" description="How much run history the hub keeps.">
           <RetentionSection />
         </Section>
-        <Section title="Hub" description="Set the ports and remote access with farmboy-hub's --ui-host, --ui-port and --agent-port options.">
-          {/* TODO: change ports, remote UI access and a failure webhook from here; they are start options today. */}
+        <Section title="Failure alerts" description="A webhook the hub posts to when a run fails, is lost or times out after its last attempt.">
+          <AlertsSection />
+        </Section>
+        <Section title="Network" description="Ports and remote access. Saved values take effect after the hub restarts; start options such as --ui-port win over them.">
+          <NetworkSection />
+        </Section>
+        <Section title="Hub" description="Addresses of this hub.">
           <SimpleGrid cols={{ base: 1, md: 3 }}>
             <Fact label="Version" value={info?.version ?? '–'} />
             <Fact label="UI and API" value={info?.uiUrl || window.location.origin} />
