@@ -1,16 +1,8 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, type TestHub } from '../helpers/fleet.js';
-import { launchBrowser, openUi, screenshot, startUiHub, type Scheme } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import type { TestHub } from '../helpers/fleet.js';
+import { openUi, screenshot, startUiHub, useBrowser, type Scheme } from './browser.js';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser.close();
-});
-afterEach(cleanup);
+const browser = useBrowser();
 
 /** Calls the hub's HTTP API with `key` as the bearer token and returns the status code. */
 async function statusWithKey(hub: TestHub, key: string, method: 'GET' | 'POST', path: string): Promise<number> {
@@ -26,7 +18,7 @@ async function statusWithKey(hub: TestHub, key: string, method: 'GET' | 'POST', 
 describe('API keys in the browser', { timeout: 90_000 }, () => {
   it.each<Scheme>(['light', 'dark'])('creates, uses and revokes (%s)', async (scheme) => {
     const hub = await startUiHub();
-    const { context, page, errors } = await openUi(browser, hub, scheme, '/settings');
+    const { context, page, errors } = await openUi(browser(), hub, scheme, '/settings');
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: hub.uiUrl });
     const section = page.getByRole('region', { name: 'API keys' });
 

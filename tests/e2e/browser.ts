@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { ROOT, onCleanup, startTestHub, type TestHub } from '../helpers/fleet.js';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { ROOT, cleanup, onCleanup, startTestHub, type TestHub } from '../helpers/fleet.js';
 
 export const CHROMIUM = process.env.FARMBOY_CHROMIUM ?? '/usr/bin/chromium';
 export const RENDERER_DIR = join(ROOT, 'out', 'renderer');
@@ -20,6 +21,25 @@ export async function launchBrowser(): Promise<Browser> {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
+}
+
+/**
+ * Starts one browser for a test file and closes it after the file; stops
+ * the hubs and agents each test started. Returns the browser once started.
+ */
+export function useBrowser(): () => Browser {
+  let browser: Browser | null = null;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  afterEach(cleanup);
+  return () => {
+    if (browser === null) throw new Error('the browser starts in beforeAll; use it inside a test');
+    return browser;
+  };
 }
 
 /** Starts a hub on loopback that serves the built UI. */

@@ -1,18 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, startAgents, waitFor } from '../helpers/fleet.js';
-import { launchBrowser, openUi, startUiHub } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { startAgents, waitFor } from '../helpers/fleet.js';
+import { openUi, startUiHub, useBrowser } from './browser.js';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser.close();
-});
-afterEach(cleanup);
+const browser = useBrowser();
 
 async function storedPin(dataDir: string): Promise<string | null> {
   try {
@@ -25,7 +17,7 @@ async function storedPin(dataDir: string): Promise<string | null> {
 describe('certificate settings in the browser', { timeout: 90_000 }, () => {
   it('copies the fingerprint', async () => {
     const hub = await startUiHub();
-    const { context, page, errors } = await openUi(browser, hub, 'light', '/settings');
+    const { context, page, errors } = await openUi(browser(), hub, 'light', '/settings');
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: hub.uiUrl });
     const section = page.getByRole('region', { name: 'Agent certificate' });
 
@@ -42,7 +34,7 @@ describe('certificate settings in the browser', { timeout: 90_000 }, () => {
     const [agent] = await startAgents(hub, [{ name: 'follower' }]);
     const old = hub.fingerprint as string;
     await waitFor(async () => (await storedPin(agent?.dataDir as string)) === old, 10_000, 'pin stored');
-    const { page, errors } = await openUi(browser, hub, 'light', '/settings');
+    const { page, errors } = await openUi(browser(), hub, 'light', '/settings');
     const section = page.getByRole('region', { name: 'Agent certificate' });
     await section.getByTestId('certificate-fingerprint').getByText(old).waitFor();
 

@@ -1,19 +1,11 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, onCleanup, startTestHub } from '../helpers/fleet.js';
-import { RENDERER_DIR, launchBrowser, openUi, startUiHub } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { onCleanup, startTestHub } from '../helpers/fleet.js';
+import { openUi, RENDERER_DIR, startUiHub, useBrowser } from './browser.js';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser.close();
-});
-afterEach(cleanup);
+const browser = useBrowser();
 
 async function newPage() {
-  const context = await browser.newContext();
+  const context = await browser().newContext();
   onCleanup(() => context.close());
   context.setDefaultTimeout(20_000);
   return context.newPage();
@@ -23,7 +15,7 @@ describe('sign-in and connection', { timeout: 90_000 }, () => {
   it('drops the token from the address', async () => {
     const hub = await startUiHub();
 
-    const { page } = await openUi(browser, hub);
+    const { page } = await openUi(browser(), hub);
 
     expect(page.url()).not.toContain('token');
     expect(page.url()).toBe(`${hub.uiUrl}/#/jobs`);
@@ -54,7 +46,7 @@ describe('sign-in and connection', { timeout: 90_000 }, () => {
 
   it('reconnects after the hub restarts', { timeout: 60_000 }, async () => {
     const first = await startUiHub();
-    const { page } = await openUi(browser, first, 'light', '/fleet');
+    const { page } = await openUi(browser(), first, 'light', '/fleet');
 
     await first.stop();
     await page.getByTestId('disconnected-banner').waitFor();

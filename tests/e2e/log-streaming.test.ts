@@ -1,25 +1,15 @@
-import type { Browser, WebSocket } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { WebSocket } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import type { Run, StoredLogLine } from '../../electron/hub/model.js';
-import { cleanup, createShellTask, startAgents, waitFor, type TestHub } from '../helpers/fleet.js';
-import { goToRoute, launchBrowser, openUi, startUiHub } from './browser.js';
+import { createShellTask, startAgents, waitFor, type TestHub } from '../helpers/fleet.js';
+import { goToRoute, openUi, startUiHub, useBrowser } from './browser.js';
 
 const RUNS = 50;
 const LINES_PER_RUN = 10_000;
 /** About 1,000 lines a second per run: bursts of 100, then a pause of 100 ms. */
 const WRITER = `i=1; while [ $i -le ${LINES_PER_RUN} ]; do echo "line $i"; i=$((i+1)); if [ $((i % 100)) -eq 0 ]; then sleep 0.1; fi; done`;
 
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
-
-afterEach(cleanup);
+const browser = useBrowser();
 
 /** Counts the `log` pushes a page receives over its /ui socket. */
 function countLogPushes(socket: WebSocket, counter: { pushes: number }): void {
@@ -38,13 +28,13 @@ describe('logs of many runs at once', () => {
   it('stays responsive with 50 streaming runs', { timeout: 240_000 }, async () => {
     const hub = await startUiHub();
     const task = await createShellTask(hub, WRITER, 'streamer');
-    const logs = await openUi(browser, hub, 'light', '/logs');
+    const logs = await openUi(browser(), hub, 'light', '/logs');
     const follower = { pushes: 0 };
     logs.page.on('websocket', (socket) => countLogPushes(socket, follower));
     // The Logs page's socket opened before the listener; a reload gives it a counted one.
     await logs.page.reload();
     await logs.page.getByRole('log', { name: 'Log lines' }).waitFor();
-    const watcher = await openUi(browser, hub, 'light', '/runs');
+    const watcher = await openUi(browser(), hub, 'light', '/runs');
 
     // The runs wait for agents, so the run page watches its run before the first line.
     const runs: Run[] = [];

@@ -1,16 +1,8 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, createJob, createShellTask, startAgent, startAgents, waitFor } from '../helpers/fleet.js';
-import { launchBrowser, openUi, startUiHub, waitForRoute } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { createJob, createShellTask, startAgent, startAgents, waitFor } from '../helpers/fleet.js';
+import { openUi, startUiHub, useBrowser, waitForRoute } from './browser.js';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser.close();
-});
-afterEach(cleanup);
+const browser = useBrowser();
 
 describe('operations in the browser', { timeout: 90_000 }, () => {
   it('bulk edit changes ticked field only', async () => {
@@ -19,7 +11,7 @@ describe('operations in the browser', { timeout: 90_000 }, () => {
     const a = await createJob(hub, { name: 'alpha', taskId: task.id, retries: 1, tags: ['x'], timeoutSec: 60 });
     const b = await createJob(hub, { name: 'beta', taskId: task.id, retries: 2, tags: ['y'], timeoutSec: null });
     await createJob(hub, { name: 'gamma', taskId: task.id, retries: 3 });
-    const { page } = await openUi(browser, hub, 'light', '/jobs');
+    const { page } = await openUi(browser(), hub, 'light', '/jobs');
 
     await page.getByRole('checkbox', { name: 'Select alpha' }).check();
     await page.getByRole('checkbox', { name: 'Select beta' }).check();
@@ -42,7 +34,7 @@ describe('operations in the browser', { timeout: 90_000 }, () => {
     const hub = await startUiHub();
     await startAgents(hub, [{ name: 'worker' }]);
     const task = await createShellTask(hub, 'echo started; sleep 30', 'sleeper');
-    const { page } = await openUi(browser, hub, 'light', '/tasks');
+    const { page } = await openUi(browser(), hub, 'light', '/tasks');
 
     await page.getByRole('link', { name: 'sleeper' }).click();
     await page.getByRole('tab', { name: 'Test run' }).click();
@@ -60,7 +52,7 @@ describe('operations in the browser', { timeout: 90_000 }, () => {
 
   it('shows an agent join and leave', { timeout: 60_000 }, async () => {
     const hub = await startUiHub();
-    const { page } = await openUi(browser, hub, 'light', '/fleet');
+    const { page } = await openUi(browser(), hub, 'light', '/fleet');
     await page.getByText('No agents yet').waitFor();
 
     const agent = await startAgent(hub, { name: 'newcomer', tags: ['gpu'] });
@@ -79,7 +71,7 @@ describe('operations in the browser', { timeout: 90_000 }, () => {
 
   it('offers the join command', async () => {
     const hub = await startUiHub();
-    const { page } = await openUi(browser, hub, 'light', '/fleet');
+    const { page } = await openUi(browser(), hub, 'light', '/fleet');
 
     await page.getByRole('button', { name: 'Add agent' }).first().click();
     const command = await page.getByTestId('join-command').textContent();

@@ -4,19 +4,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, cleanup, createJob, createShellTask, startAgents, waitFor, type TestHub } from '../helpers/fleet.js';
-import { goToRoute, launchBrowser, openUi, screenshot, startUiHub, type Scheme } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { ROOT, createJob, createShellTask, startAgents, waitFor, type TestHub } from '../helpers/fleet.js';
+import { goToRoute, openUi, screenshot, startUiHub, useBrowser, type Scheme } from './browser.js';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser.close();
-});
-afterEach(cleanup);
+const browser = useBrowser();
 
 /** Creates a fleet of three, a few tasks and jobs, a failing run and one that keeps printing. */
 async function populate(hub: TestHub): Promise<{ runId: string; taskId: string; jobId: string }> {
@@ -67,7 +59,7 @@ describe('screenshots', { timeout: 90_000 }, () => {
     const liveLines: number[] = [];
 
     for (const scheme of ['light', 'dark'] as Scheme[]) {
-      const { page, errors } = await openUi(browser, hub, scheme, '/fleet');
+      const { page, errors } = await openUi(browser(), hub, scheme, '/fleet');
       await page.waitForTimeout(2500);
       for (const [name, path] of pages(ids)) {
         await goToRoute(page, path);

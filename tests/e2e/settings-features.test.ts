@@ -1,18 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, createShellTask, onCleanup, startAgents, waitFor } from '../helpers/fleet.js';
-import { launchBrowser, openUi, startUiHub } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { createShellTask, onCleanup, startAgents, waitFor } from '../helpers/fleet.js';
+import { openUi, startUiHub, useBrowser } from './browser.js';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser.close();
-});
-afterEach(cleanup);
+const browser = useBrowser();
 
 /** A webhook on loopback that replies 200 and records the path of each POST. */
 async function startWebhook(): Promise<{ url: string; paths: string[] }> {
@@ -35,7 +27,7 @@ async function startWebhook(): Promise<{ url: string; paths: string[] }> {
 describe('settings and test runs in the browser', { timeout: 90_000 }, () => {
   it('saves network settings for restart', async () => {
     const hub = await startUiHub();
-    const { page, errors } = await openUi(browser, hub, 'light', '/settings');
+    const { page, errors } = await openUi(browser(), hub, 'light', '/settings');
     const section = page.getByRole('region', { name: 'Network' });
 
     await section.getByRole('textbox', { name: 'UI and API port' }).fill('8111');
@@ -57,7 +49,7 @@ describe('settings and test runs in the browser', { timeout: 90_000 }, () => {
   it('saves a webhook and sends a test', async () => {
     const webhook = await startWebhook();
     const hub = await startUiHub();
-    const { page, errors } = await openUi(browser, hub, 'light', '/settings');
+    const { page, errors } = await openUi(browser(), hub, 'light', '/settings');
     const section = page.getByRole('region', { name: 'Failure alerts' });
 
     await section.getByRole('textbox', { name: 'Webhook URL' }).fill(webhook.url);
@@ -82,7 +74,7 @@ describe('settings and test runs in the browser', { timeout: 90_000 }, () => {
     await startAgents(hub, [{ name: 'alpha' }, { name: 'beta' }, { name: 'gamma' }]);
     await createShellTask(hub, 'echo "ran on $(hostname) ok"', 'probe');
     const beta = hub.service.listAgents().find((agent) => agent.name === 'beta');
-    const { page, errors } = await openUi(browser, hub, 'light', '/tasks');
+    const { page, errors } = await openUi(browser(), hub, 'light', '/tasks');
 
     await page.getByRole('link', { name: 'probe' }).click();
     await page.getByRole('tab', { name: 'Test run' }).click();

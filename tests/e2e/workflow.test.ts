@@ -1,22 +1,14 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, startAgents, waitFor } from '../helpers/fleet.js';
-import { goToRoute, launchBrowser, openUi, startUiHub, waitForRoute } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { startAgents, waitFor } from '../helpers/fleet.js';
+import { goToRoute, openUi, startUiHub, useBrowser, waitForRoute } from './browser.js';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser.close();
-});
-afterEach(cleanup);
+const browser = useBrowser();
 
 describe('task to run in the browser', { timeout: 90_000 }, () => {
   it('writes, schedules and runs a task', { timeout: 90_000 }, async () => {
     const hub = await startUiHub();
     await startAgents(hub, [{ name: 'worker' }]);
-    const { page, errors } = await openUi(browser, hub, 'light', '/tasks/new');
+    const { page, errors } = await openUi(browser(), hub, 'light', '/tasks/new');
 
     await page.getByRole('button', { name: 'Use template Blank shell script' }).click();
     await page.getByLabel('Task name').fill('greeter');
@@ -61,7 +53,7 @@ describe('task to run in the browser', { timeout: 90_000 }, () => {
 
   it('shows compile errors at their lines', async () => {
     const hub = await startUiHub();
-    const { page } = await openUi(browser, hub, 'light', '/tasks/new');
+    const { page } = await openUi(browser(), hub, 'light', '/tasks/new');
 
     await page.getByRole('button', { name: 'Use template Blank TypeScript task' }).click();
     await page.getByLabel('Task name').fill('broken');
