@@ -1,7 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Run } from '../../electron/hub/model.js';
+import type { Run, StoredLogLine } from '../../electron/hub/model.js';
+import { openStore } from '../../electron/hub/store/index.js';
+import { makeRun } from '../store/helpers.js';
 import { cleanup, createShellTask, onCleanup, startAgent, startAgents, startTestHub, waitFor, type TestHub } from '../helpers/fleet.js';
 import { canMount, mountSmallDisk } from './helpers/disk.js';
 import { startHubProcess, type HubProcess } from './helpers/hub-process.js';
@@ -12,6 +15,27 @@ afterEach(cleanup);
 
 async function logOf(hub: HubProcess | TestHub, runId: string): Promise<string> {
   return (await hub.api<string>('GET', `/api/runs/${runId}/log`)).body;
+}
+
+/** `count` log lines of about 60 bytes each, numbered from `first`. */
+function numberedLines(first: number, count: number): StoredLogLine[] {
+  return Array.from({ length: count }, (_, index) => ({ t: index, s: 'stdout', m: `line ${first + index} `.padEnd(40, '.') }));
+}
+
+/** Reads the texts of the log lines stored in a log file, in file order. */
+async function storedTexts(path: string): Promise<string[]> {
+  const text = await readFile(path, 'utf8');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .flatMap((line) => (JSON.parse(line) as { lines: StoredLogLine[] }).lines.map((stored) => stored.m));
+}
+
+function settled(promise: Promise<unknown>): Promise<'resolved' | 'rejected'> {
+  return promise.then(
+    () => 'resolved' as const,
+    () => 'rejected' as const,
+  );
 }
 
 // NOTE: these tests mount a tmpfs, which needs root or CAP_SYS_ADMIN; elsewhere they are skipped.
@@ -50,6 +74,35 @@ describe.runIf(canMount)('full or read-only data directory', () => {
     expect(run.logLines).toBe(1_500);
   });
 
+  // The same sequence as the test above, without a hub process and its timing. Two writes of a
+  // run's log overlap while the disk is full, then the store persists again before the disk has
+  // room. The run segment and the log file keep room in their last tmpfs page, so a small run
+  // record still fits while the log's next event does not.
+  it('store persists nothing while full', { timeout: 30_000 }, async () => {
+    const disk = await mountSmallDisk(4 * 1024 * 1024);
+    const store = await openStore(join(disk.dir, 'hub'), { flushIntervalMs: 60_000 });
+    onCleanup(() => store.close().catch(() => undefined));
+    const logPath = join(disk.dir, 'hub', 'logs', 'run-1.jsonl');
+    store.logs.appendLog('run-1', numberedLines(1, 10), { attempt: 1, seq: 1 });
+    store.runs.put(makeRun({ id: 'run-1', status: 'running', lastSeq: 1 }));
+    await store.persist(['run-1']);
+    await disk.fill();
+    store.logs.appendLog('run-1', numberedLines(11, 200), { attempt: 1, seq: 2 });
+    store.runs.put(makeRun({ id: 'run-1', status: 'running', lastSeq: 2 }));
+
+    const overlapping = await Promise.all([settled(store.persist(['run-1'])), settled(store.flush())]);
+    const retried = await settled(store.persist(['run-1']));
+    const whileFull = await storedTexts(logPath);
+    await disk.free();
+    await store.persist(['run-1']);
+    const afterFree = await storedTexts(logPath);
+
+    expect(overlapping).toEqual(['rejected', 'rejected']);
+    expect(retried).toBe('rejected');
+    expect(whileFull).toHaveLength(10);
+    expect(afterFree).toEqual(numberedLines(1, 210).map((line) => line.m));
+  });
+
   it('agent keeps events in memory when its disk is full', { timeout: 60_000 }, async () => {
     const hub = await startTestHub();
     const disk = await mountSmallDisk(8 * 1024 * 1024);
@@ -59,8 +112,10 @@ describe.runIf(canMount)('full or read-only data directory', () => {
     const runId = (await hub.api<{ id: string }>('POST', `/api/tasks/${taskId}/runs`, {})).body.id;
     await waitFor(async () => taskLines(await logOf(hub, runId)).length >= 20, 30_000, 'first lines');
 
-    await disk.fill();
+    // Kept full: the spool frees pages when it deletes an acknowledged segment, and would otherwise write there again.
+    const stopFilling = await disk.keepFull();
     const run = await waitFor(() => hub.runs.get(runId)?.status === 'succeeded' && hub.runs.get(runId), 30_000, 'run succeeded');
+    await stopFilling();
     const log = await logOf(hub, runId);
 
     expect(log).toContain('the agent cannot write its outbox spool');

@@ -4,8 +4,9 @@
  * snapshot never sees half of a batch.
  */
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { errorCode } from './errors.js';
-import { SerialQueue, withRetry } from './fs-util.js';
+import { SerialQueue, syncDirectory, withRetry } from './fs-util.js';
 
 export interface LineFileOptions {
   /** fdatasync after every write: for run records, not for bulk output. */
@@ -36,6 +37,12 @@ export class LineFile {
    */
   private tailKnown = false;
   private pending: string[] = [];
+  /** Set while `pending` contains a line appended with `marked`; it moves with those lines, into a write and back on failure. */
+  private pendingMarked = false;
+  /** Writes under way whose lines include marked ones. */
+  private markedWrites = 0;
+  /** Set when this object created the file and its directory entry may not be on disk yet. */
+  private entryUnsynced = false;
   private readonly queue = new SerialQueue();
   lastUsed = Date.now();
 
@@ -52,13 +59,23 @@ export class LineFile {
     return this.pending.length > 0;
   }
 
+  /**
+   * True while a line appended with `marked` is buffered or in a write under
+   * way, so a `flush` now resolves only once it is in the file. A failed write
+   * keeps it true, whichever operation of the file's queue ran that write.
+   */
+  get hasMarkedLines(): boolean {
+    return this.pendingMarked || this.markedWrites > 0;
+  }
+
   get idle(): boolean {
     return this.queue.idle && this.pending.length === 0 && this.handle === null;
   }
 
-  /** Buffers one serialized line; `flush` writes it. */
-  append(line: string): void {
+  /** Buffers one serialized line; `flush` writes it. `marked` flags a line that `hasMarkedLines` reports until it is written. */
+  append(line: string, marked = false): void {
     this.pending.push(line);
+    if (marked) this.pendingMarked = true;
     this.lastUsed = Date.now();
   }
 
@@ -109,18 +126,33 @@ export class LineFile {
   private async writePending(): Promise<void> {
     if (this.pending.length === 0) return;
     const batch = this.pending;
+    const batchMarked = this.pendingMarked;
     this.pending = [];
+    this.pendingMarked = false;
+    if (batchMarked) this.markedWrites += 1;
     try {
       await this.writeLines(batch);
     } catch (err) {
       this.pending = batch.concat(this.pending);
+      this.pendingMarked ||= batchMarked;
       throw err;
+    } finally {
+      if (batchMarked) this.markedWrites -= 1;
     }
   }
 
   private async writeLines(lines: readonly string[]): Promise<void> {
     if (lines.length === 0) return;
     const handle = await this.openHandle();
+    // Known after an open, unless a failed write could not be cut back.
+    this.size ??= (await handle.stat()).size;
+    // fdatasync makes the data durable but not the file's directory entry, so a power cut could
+    // drop a new file whose lines were all synced. The entry is synced before the first write
+    // because a failure then leaves nothing written, and the write can be retried unchanged.
+    if (this.options.sync && this.entryUnsynced) {
+      await syncDirectory(dirname(this.path));
+      this.entryUnsynced = false;
+    }
     const data = (this.needsNewline ? '\n' : '') + lines.join('\n') + '\n';
     this.lastUsed = Date.now();
     const before = this.size;
@@ -197,6 +229,7 @@ export class LineFile {
     this.size = 0;
     this.needsNewline = false;
     this.tailKnown = true;
+    this.entryUnsynced = true;
     return handle;
   }
 

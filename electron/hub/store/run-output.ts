@@ -43,8 +43,9 @@ export interface RunOutputStore {
   closeRun(runId: string): void;
   /**
    * Writes every file of these runs that has buffered lines with a mark (the
-   * output of agent events), with the rest of its buffer, and waits for writes
-   * already under way. A file with only unmarked lines waits for its timer.
+   * output of agent events), with the rest of its buffer. It also waits for
+   * writes of such lines already under way, started by a flush or a close.
+   * A file with only unmarked lines waits for its timer.
    * Rejects when a file could not be written; its lines stay buffered for the
    * next attempt.
    */
@@ -84,8 +85,6 @@ export class FileRunOutputStore implements RunOutputStore {
   /** Known files in least recently used order: a use moves a file to the end. */
   private readonly files = new Map<string, LineFile>();
   private readonly dirty = new Set<LineFile>();
-  /** Files with buffered lines that carry a mark, which `flushRuns` must write. A file stays here while its close writes them. */
-  private readonly marked = new Set<LineFile>();
   /** Files with a flush under way, so a later flush can wait for them. */
   private readonly writing = new Map<LineFile, number>();
   private readonly closing = new Set<Promise<void>>();
@@ -146,8 +145,9 @@ export class FileRunOutputStore implements RunOutputStore {
     const files: LineFile[] = [];
     for (const runId of runIds) {
       for (const file of this.filesOf(runId)) {
-        // Unmarked lines alone can wait, but a write under way may contain marked ones.
-        if (this.marked.has(file) || this.writing.has(file)) files.push(file);
+        // Unmarked lines alone can wait. The file itself tracks its marked lines, also those in a
+        // write that another flush or a close started, so a failed write of them is never skipped.
+        if (file.hasMarkedLines) files.push(file);
       }
     }
     await this.flushFiles(files);
@@ -165,6 +165,9 @@ export class FileRunOutputStore implements RunOutputStore {
   async scanRun(runId: string, attempt: number): Promise<OutputScan> {
     assertRunId(runId);
     await this.flushFiles(this.filesOf(runId));
+    // NOTE: lastSeq is the highest mark in either file. Each file contains a prefix of its own
+    // events. After a write that failed in one file only (a full disk) and a crash, the other file
+    // may contain a later event than the missing one, and a resend then skips the missing one.
     const scan: OutputScan = { lastSeq: 0, logLines: 0, logBytes: 0, recordCount: 0, totalLogLines: 0 };
     for (const kind of ['logs', 'records'] as const) {
       const path = this.pathOf(kind, runId);
@@ -198,10 +201,7 @@ export class FileRunOutputStore implements RunOutputStore {
       this.dirty.delete(file);
       const closing = file
         .close()
-        .then(() => {
-          if (!file.hasPending) this.marked.delete(file);
-          this.forgetIfIdle(file);
-        })
+        .then(() => this.forgetIfIdle(file))
         .catch((err: unknown) => {
           this.dirty.add(file);
           this.log.error({ runId, kind, err: errorText(err) }, 'run output close failed, will retry');
@@ -222,7 +222,6 @@ export class FileRunOutputStore implements RunOutputStore {
   /** Flushes each file through its own queue, so the call also waits for a write another flush started. */
   private async flushFiles(files: Iterable<LineFile>): Promise<void> {
     const list = [...files];
-    const wasMarked = list.map((file) => this.marked.delete(file));
     for (const file of list) {
       this.dirty.delete(file);
       this.writing.set(file, (this.writing.get(file) ?? 0) + 1);
@@ -233,8 +232,6 @@ export class FileRunOutputStore implements RunOutputStore {
       if (left > 0) this.writing.set(file, left);
       else this.writing.delete(file);
       if (results[index]?.status === 'rejected' || file.hasPending) this.dirty.add(file);
-      // Lines that failed to be written stay buffered, and the next flushRuns must still find them.
-      if (wasMarked[index] === true && file.hasPending) this.marked.add(file);
     });
     const failure = results.find((result) => result.status === 'rejected');
     if (failure) throw failure.reason;
@@ -247,7 +244,6 @@ export class FileRunOutputStore implements RunOutputStore {
       const file = this.files.get(path);
       if (file) {
         this.dirty.delete(file);
-        this.marked.delete(file);
         this.files.delete(path);
         await file.exclusive(() => removeFile(path));
       } else {
@@ -281,7 +277,6 @@ export class FileRunOutputStore implements RunOutputStore {
     const results = await Promise.allSettled(files.map((file) => file.close()));
     this.files.clear();
     this.dirty.clear();
-    this.marked.clear();
     const failure = results.find((result) => result.status === 'rejected');
     if (failure) throw failure.reason;
   }
@@ -290,9 +285,8 @@ export class FileRunOutputStore implements RunOutputStore {
     if (this.closed) throw new Error('run output store is closed');
     if (values.length === 0) return;
     const file = this.fileFor(kind, runId);
-    for (const line of serializeOutput(kind, values, mark)) file.append(line);
+    for (const line of serializeOutput(kind, values, mark)) file.append(line, mark !== undefined);
     this.dirty.add(file);
-    if (mark !== undefined) this.marked.add(file);
     this.schedule(mark === undefined ? this.unmarkedFlushMs : this.options.flushIntervalMs);
   }
 

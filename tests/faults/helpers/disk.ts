@@ -30,6 +30,11 @@ export interface SmallDisk {
   dir: string;
   /** Takes every free byte with a filler file. */
   fill(): Promise<void>;
+  /**
+   * Fills the disk and takes again, every few milliseconds, any space a
+   * program frees (by deleting a file) until the returned function is called.
+   */
+  keepFull(): Promise<() => Promise<void>>;
   /** Deletes the filler file. */
   free(): Promise<void>;
   /** Remounts the file system read-only, or writable again. */
@@ -45,8 +50,24 @@ export async function mountSmallDisk(sizeBytes: number): Promise<SmallDisk> {
     await rm(dir, { recursive: true, force: true });
   });
   const filler = join(dir, 'filler');
-  return {
+  const disk: SmallDisk = {
     dir,
+    async keepFull() {
+      await disk.fill();
+      let stopped = false;
+      const loop = (async () => {
+        while (!stopped) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          await disk.fill();
+        }
+      })();
+      const stop = async () => {
+        stopped = true;
+        await loop;
+      };
+      onCleanup(stop);
+      return stop;
+    },
     async fill() {
       const handle = await open(filler, 'a');
       try {
@@ -70,4 +91,5 @@ export async function mountSmallDisk(sizeBytes: number): Promise<SmallDisk> {
       execFileSync('mount', ['-o', `remount,${readOnly ? 'ro' : 'rw'}`, dir]);
     },
   };
+  return disk;
 }
