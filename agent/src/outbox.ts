@@ -21,7 +21,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from './logger.js';
-import { OutboxSpill, newRunQueue, type OpenEvent, type QueuedEvent, type RunQueue } from './outbox-spill.js';
+import { ITEM_HEAP_BYTES, OutboxSpill, newRunQueue, type OpenEvent, type QueuedEvent, type RunQueue } from './outbox-spill.js';
 import { itemEventBytes, jsonBytes, logLineBytes } from './event-size.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import type { Spool, SpooledEvent } from './spool.js';
@@ -140,7 +140,7 @@ export class Outbox {
     this.emitter.setMaxListeners(0);
   }
 
-  /** Bytes of events held in memory, sent or not. */
+  /** Bytes of events held in memory, sent or not: their JSON size plus ITEM_HEAP_BYTES per line or record. */
   get bufferedBytes(): number {
     return this.buffered;
   }
@@ -192,12 +192,13 @@ export class Outbox {
     this.flushSoon();
   }
 
-  pushLogLine(key: RunKey, line: LogLine): void {
-    this.appendItem(key, 'log', line);
+  /** Queues one log line; returns true when it starts a new log event, whose wrapper the hub stores too. */
+  pushLogLine(key: RunKey, line: LogLine): boolean {
+    return this.appendItem(key, 'log', line);
   }
 
   pushRecord(key: RunKey, record: Json): void {
-    this.appendItem(key, 'records', record);
+    void this.appendItem(key, 'records', record);
   }
 
   /**
@@ -208,7 +209,7 @@ export class Outbox {
     const run = this.runs.get(runId);
     if (run === undefined) return;
     for (const queued of run.events) this.buffered -= this.releaseEvent(queued);
-    this.buffered -= run.open?.bytes ?? 0;
+    this.buffered -= run.open === null ? 0 : run.open.bytes + run.open.items.length * ITEM_HEAP_BYTES;
     this.runs.delete(runId);
     this.checkRelieved();
   }
@@ -277,23 +278,26 @@ export class Outbox {
     return run;
   }
 
-  private appendItem(key: RunKey, type: OpenEvent['type'], item: LogLine | Json): void {
+  /** Adds an item to the run's open event; returns true when it had to open a new one. */
+  private appendItem(key: RunKey, type: OpenEvent['type'], item: LogLine | Json): boolean {
     const run = this.runFor(key);
-    if (run === null) return;
+    if (run === null) return false;
     // One more byte for the comma that separates it from the next item.
     const itemBytes = (type === 'log' ? logLineBytes(item as LogLine) : jsonBytes(item as Json)) + 1;
     if (run.open !== null && (run.open.type !== type || run.open.bytes + itemBytes > this.maxEventBytes())) {
       this.seal(run);
       this.pump();
     }
+    const opened = run.open === null;
     if (run.open === null) {
       run.open = { type, at: Date.now(), items: [], bytes: EVENT_ENVELOPE_BYTES };
       this.addBuffered(EVENT_ENVELOPE_BYTES);
     }
     run.open.items.push(item);
     run.open.bytes += itemBytes;
-    this.addBuffered(itemBytes);
+    this.addBuffered(itemBytes + ITEM_HEAP_BYTES);
     this.scheduleFlush();
+    return opened;
   }
 
   private maxEventBytes(): number {
@@ -305,30 +309,33 @@ export class Outbox {
     const open = run.open;
     if (open === null) return;
     run.open = null;
-    this.buffered -= open.bytes;
+    this.buffered -= open.bytes + open.items.length * ITEM_HEAP_BYTES;
     const base = { runId: run.runId, attempt: run.attempt, seq: run.nextSeq++, at: open.at };
     const event =
       open.type === 'log'
         ? { ...base, type: 'log' as const, lines: open.items as LogLine[] }
         : { ...base, type: 'records' as const, records: open.items as Json[] };
     const count = open.items.length;
-    this.enqueue(run, event, itemEventBytes(event, count, open.bytes - EVENT_ENVELOPE_BYTES - count));
+    this.enqueue(run, event, itemEventBytes(event, count, open.bytes - EVENT_ENVELOPE_BYTES - count), count * ITEM_HEAP_BYTES);
   }
 
   private sealAll(): void {
     for (const run of this.runs.values()) this.seal(run);
   }
 
-  /** Queues a sealed event; `bytes` is its size as JSON, measured here when the caller does not know it. */
-  private enqueue(run: RunQueue, event: RunEvent, bytes = Buffer.byteLength(JSON.stringify(event))): void {
+  /**
+   * Queues a sealed event; `bytes` is its size as JSON, measured here when the
+   * caller does not know it, and `heapBytes` the estimated memory of its items beyond that.
+   */
+  private enqueue(run: RunQueue, event: RunEvent, bytes = Buffer.byteLength(JSON.stringify(event)), heapBytes = 0): void {
     if (bytes + BATCH_ENVELOPE_BYTES > this.maxBatchBytes) {
       // Only a bug upstream of the outbox can get here: every item is capped far below the batch limit.
       this.options.log.error({ runId: run.runId, seq: event.seq, type: event.type, bytes }, 'run event larger than a batch, dropped');
       return;
     }
-    const queued: QueuedEvent = { seq: event.seq, bytes, event, ref: null, done: false };
+    const queued: QueuedEvent = { seq: event.seq, bytes, heapBytes, event, ref: null, done: false };
     run.events.push(queued);
-    this.addBuffered(bytes);
+    this.addBuffered(bytes + heapBytes);
     this.spill?.accept(run, queued);
   }
 
@@ -374,7 +381,7 @@ export class Outbox {
   private releaseEvent(queued: QueuedEvent): number {
     if (this.spill !== null) return this.spill.release(queued);
     queued.done = true;
-    return queued.bytes;
+    return queued.bytes + queued.heapBytes;
   }
 
   /**
@@ -482,7 +489,7 @@ export class Outbox {
       this.handleSendFailure(new Error('invalid ack'), generation);
       return;
     }
-    this.applyAcked(parsed.value.acked);
+    this.applyAcked(parsed.value.acked, batch);
     if (parsed.value.cancel.length > 0) this.options.onCancel(parsed.value.cancel);
     if (generation !== this.generation) return;
 
@@ -555,10 +562,17 @@ export class Outbox {
     this.discardRun(run.runId);
   }
 
-  private applyAcked(acked: Record<string, number>): void {
+  /**
+   * Drops what the hub acknowledged. An ack names runs, not attempts: the
+   * reply to a batch applies only to the attempts that batch carried, so the
+   * ack of attempt 1's last events never drops attempt 2's first ones, which
+   * may already be queued under the same run id.
+   */
+  private applyAcked(acked: Record<string, number>, batch?: InFlightBatch): void {
     for (const [runId, seq] of Object.entries(acked)) {
       const run = this.runs.get(runId);
       if (run === undefined) continue;
+      if (batch !== undefined && !batch.lastSeqs.has(run)) continue;
       if (seq >= ACK_ALL) {
         this.abandon(run);
         continue;

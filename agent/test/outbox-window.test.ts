@@ -41,6 +41,11 @@ class SequencedHub {
     answer.resolve({ acked, cancel: [] });
   }
 
+  /** Starts counting a run's sequence again, as the hub does for its next attempt. */
+  resetRun(runId: string): void {
+    this.lastSeq.delete(runId);
+  }
+
   /** Acknowledges the oldest unanswered batch with nothing applied, as a hub over its output rate does. */
   deferNext(): void {
     this.answers.shift()?.resolve({ acked: {}, cancel: [] });
@@ -104,6 +109,28 @@ describe('outbox window of batches in flight', () => {
 
     expect(hub.appliedLines()).toEqual(texts);
     expect(await outbox.flush(500)).toBe(true);
+    outbox.close();
+  });
+
+  it('keeps the next attempt past an old ack', async () => {
+    const hub = new SequencedHub();
+    const outbox = makeOutbox(hub, 1);
+    outbox.resume({});
+    outbox.push(RUN_A, { type: 'started', pid: 10 });
+    outbox.push(RUN_A, { type: 'finished', status: 'failed', exitCode: 1, signal: null, error: 'exited with code 1', result: null, logTruncated: false });
+    await until(() => hub.waiting === 1);
+
+    // The retry starts on this agent while the ack of attempt 1's events is still on its way.
+    outbox.push({ ...RUN_A, attempt: 2 }, { type: 'started', pid: 11 });
+    while (hub.applied.length < 2) {
+      await until(() => hub.waiting >= 1);
+      hub.applyNext();
+    }
+    hub.resetRun(RUN_A.runId);
+    await until(() => hub.waiting >= 1);
+    hub.applyNext();
+
+    expect(hub.applied.map((event) => [event.attempt, event.type])).toEqual([[1, 'started'], [1, 'finished'], [2, 'started']]);
     outbox.close();
   });
 

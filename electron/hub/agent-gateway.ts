@@ -309,7 +309,7 @@ export class AgentGateway implements AgentLink {
 
   private runTotals(runId: string): RunTotals | undefined {
     const run = this.options.runs.get(runId);
-    return run ? { logBytes: run.logBytes, recordCount: run.recordCount, attempt: run.attempt } : undefined;
+    return run ? { logBytes: run.logBytes, logLines: run.logLines, recordCount: run.recordCount, attempt: run.attempt, lastSeq: run.lastSeq } : undefined;
   }
 
   private onDisconnect(socket: AgentSocket, reason: string): void {
@@ -371,7 +371,7 @@ export class AgentGateway implements AgentLink {
     return this.options.secrets.unreadable(env);
   }
 
-  /** Tells the agent to drain or resume. Either ends a start-failure back-off, because the user has looked at the agent. */
+  /** Tells the agent to drain or resume. Either also ends a start-failure back-off, because the user has checked the agent. */
   setDraining(agentId: string, draining: boolean): void {
     if (this.options.fleet.clearUnhealthy(agentId)) this.options.log.info({ agentId, draining }, 'start-failure back-off of agent cleared by the user');
     this.sockets.get(agentId)?.emit('drain', { draining });

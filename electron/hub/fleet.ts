@@ -90,8 +90,9 @@ class SessionCandidate implements Candidate {
   get name(): string {
     return this.session.record.name;
   }
+  /** Read for every candidate of every placement, so the clock is read only for an agent that had a back-off. */
   get unhealthy(): AgentUnhealthy | null {
-    return activeUnhealthy(this.session, Date.now());
+    return this.session.unhealthy === null ? null : activeUnhealthy(this.session, Date.now());
   }
 }
 
@@ -185,7 +186,7 @@ export class Fleet {
     return true;
   }
 
-  /** A run started on the agent: its start failures and back-off are over. */
+  /** Resets the agent's start failures and back-off, because a run started there. */
   noteStarted(agentId: string): void {
     const session = this.sessions.get(agentId);
     if (session) clearHealth(session);

@@ -145,7 +145,7 @@ export function describeUnhealthy(unhealthy: Unhealthy): string {
 /** Names the unhealthy agents, with the reason when there is only one. */
 function describeUnhealthyAgents(unhealthy: readonly Candidate[]): string {
   const only = unhealthy.length === 1 ? unhealthy[0] : undefined;
-  if (only?.unhealthy) return `1 unhealthy: agent ${only.name ?? only.id} is ${describeUnhealthy(only.unhealthy)}`;
+  if (only?.unhealthy) return `agent ${only.name ?? only.id} is ${describeUnhealthy(only.unhealthy)}`;
   const names = unhealthy.slice(0, 3).map((candidate) => candidate.name ?? candidate.id);
   const more = unhealthy.length > names.length ? ` and ${unhealthy.length - names.length} more` : '';
   return `${unhealthy.length} unhealthy after failing to start runs (${names.join(', ')}${more})`;

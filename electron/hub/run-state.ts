@@ -97,7 +97,7 @@ export interface AttemptOutcome {
   result: Json | null;
   logTruncated: boolean;
   at: number;
-  /** Makes this outcome final even when retries remain, because another attempt cannot succeed (its task was deleted). */
+  /** Makes this outcome final even when retries remain, because another attempt would end the same way (a deleted task, an unreadable secret). */
   noRetry?: boolean;
 }
 

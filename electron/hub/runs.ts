@@ -302,8 +302,8 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
   acknowledgementSent(agentId: string, acked: Record<string, number>): void {
     let released = false;
     for (const [runId, seq] of Object.entries(acked)) {
-      const held = this.endUnacked.get(runId);
-      if (held?.agentId !== agentId || seq < held.seq) continue;
+      const hold = this.endUnacked.get(runId);
+      if (hold?.agentId !== agentId || seq < hold.seq) continue;
       this.endUnacked.delete(runId);
       released = true;
     }
@@ -338,8 +338,8 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
       if (run && !isFinal(run.status) && run.agentId !== agentId) this.endUnacked.set(run.id, { agentId, seq: 0, since: now });
     }
     const reportedIds = new Set(reported.map((ref) => ref.runId));
-    for (const [runId, held] of this.endUnacked) {
-      if (held.agentId === agentId && !reportedIds.has(runId)) this.endUnacked.delete(runId);
+    for (const [runId, hold] of this.endUnacked) {
+      if (hold.agentId === agentId && !reportedIds.has(runId)) this.endUnacked.delete(runId);
     }
     for (const run of this.active.values()) {
       if (run.agentId !== agentId || carried.has(run.id)) continue;
@@ -386,8 +386,8 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
   /** Enforces grace periods and the hub's side of timeouts; called about once a second. */
   tick(now: number): void {
     this.refreshWaiting = true;
-    // NOTE: a hold outlives no assignment timeout: an agent that never gets its acknowledgement (the store kept failing) takes the run again.
-    for (const [runId, held] of this.endUnacked) if (now - held.since >= this.timings.assignTimeoutMs) this.endUnacked.delete(runId);
+    // A hold lasts at most the assignment timeout, so a run can still go to an agent whose acknowledgement never left (the store kept failing).
+    for (const [runId, hold] of this.endUnacked) if (now - hold.since >= this.timings.assignTimeoutMs) this.endUnacked.delete(runId);
     const grace = this.timings.agentGraceMs();
     for (const run of this.activeRuns()) {
       if (run.agentOfflineSince !== null && now - run.agentOfflineSince >= grace) {
@@ -487,13 +487,13 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
     // Candidates only get busier during a pass, so tags no agent could take stay unplaceable until it ends.
     const tags = job?.tags ?? run.tags;
     const pinned = run.pinnedAgentId ?? null;
-    const held = this.endUnacked.get(run.id);
+    const hold = this.endUnacked.get(run.id);
     // A run held back from one agent may be placeable where other runs with its tags are not, and the reverse.
-    const tagsKey = held !== undefined ? null : pinned === null ? tags.join(',') : `${tags.join(',')}@${pinned}`;
+    const tagsKey = hold !== undefined ? null : pinned === null ? tags.join(',') : `${tags.join(',')}@${pinned}`;
     const known = tagsKey === null ? undefined : pass.unplaceable.get(tagsKey);
     if (known !== undefined) return { kind: 'waiting', reason: known };
     const decisionStarted = performance.now();
-    const placement = pickAgent(pass.candidates, { tags, avoid: run.previousAgentIds, pinned, exclude: held ? [held.agentId] : [] });
+    const placement = pickAgent(pass.candidates, { tags, avoid: run.previousAgentIds, pinned, exclude: hold ? [hold.agentId] : [] });
     const decisionMs = performance.now() - decisionStarted + pass.snapshotMs;
     // The fleet snapshot counts once per pass, with its first decision.
     pass.snapshotMs = 0;
@@ -552,7 +552,13 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
     const run = this.active.get(runId);
     if (!run || run.attempt !== attempt || run.agentId !== agentId || run.status !== 'assigned') return;
     // No reply: the agent went offline (its grace period runs) or is slow (checkAssigned requeues it).
-    if (reply === null || reply.accepted || reply.reason === 'duplicate') return;
+    if (reply === null || reply.accepted) return;
+    if (reply.reason === 'duplicate') {
+      // The attempt was queued again after this agent had it, and an agent never runs an attempt twice, so only a new attempt can run.
+      const agentName = this.fleet.get(agentId)?.record.name ?? agentId;
+      this.finish(run, { ...endedByHub('lost', `agent ${agentName} had already received attempt ${attempt} and does not run it again`), at: Date.now() });
+      return;
+    }
     if (reply.reason === 'draining') this.fleet.noteRefusal(agentId, 'stopping');
     if (reply.reason === 'no_free_slot') this.fleet.noteRefusal(agentId, 'busy');
     this.requeue(run, `agent refused the run: ${reply.reason.replace(/_/g, ' ')}`);
@@ -568,8 +574,8 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
     this.dispatchSoon();
   }
 
-  private finish(run: Run, given: AttemptOutcome): Run | undefined {
-    const outcome = this.withoutRetryIfTaskDeleted(run, given);
+  private finish(run: Run, attemptOutcome: AttemptOutcome): Run | undefined {
+    const outcome = this.withoutRetryIfTaskDeleted(run, attemptOutcome);
     const next = finishAttempt(run, outcome);
     if (!next) return run;
     this.assignedAt.delete(run.id);
@@ -579,7 +585,8 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
       this.systemLine(run.id, outcome.at, `attempt ${run.attempt} ${outcome.status}${outcome.error ? `: ${outcome.error}` : ''}; retrying`);
       this.commit(next, 'run will be retried', { status: outcome.status, attempt: next.attempt });
     } else {
-      if (outcome.error && (outcome.status === 'lost' || run.cancelRequestedAt !== null)) this.systemLine(run.id, outcome.at, outcome.error);
+      // The hub's own reasons go to the log too; an agent's error is in its output already.
+      if (outcome.error && (outcome.status === 'lost' || run.cancelRequestedAt !== null || outcome.noRetry === true)) this.systemLine(run.id, outcome.at, outcome.error);
       this.commit(next, 'run finished', { status: next.status, exitCode: next.exitCode });
       this.store.logs.closeRun(run.id);
       this.logLineCounts.delete(run.id);

@@ -13,10 +13,12 @@ import { Page } from '../../components/Page.js';
 import { PageHeader } from '../../components/PageHeader.js';
 import { Sparkline } from '../../components/sparkline/Sparkline.js';
 import { AgentStatusBadge } from '../../components/StatusBadge.js';
-import { formatBytes, formatRelative } from '../../lib/format.js';
+import { formatBytes } from '../../lib/format.js';
 import { notifyDone, notifyError } from '../../lib/notify.js';
 import { useNow } from '../../lib/use-now.js';
 import { AddAgentDialog } from './AddAgentDialog.js';
+import { describeLastSeen } from './last-seen.js';
+import { currentBackoff, describeBackoff } from './unhealthy.js';
 
 const STATUS_ORDER = { online: 0, draining: 1, offline: 2 } as const;
 
@@ -49,6 +51,23 @@ function SlotsCell({ agent }: { agent: AgentView }) {
   );
 }
 
+/** Shows the agent's status and, during a start-failure back-off, why placement leaves the agent out. */
+function StatusCell({ agent, now }: { agent: AgentView; now: number }) {
+  const backoff = agent.status === 'offline' ? null : currentBackoff(agent, now);
+  return (
+    <Stack gap={4} align="flex-start">
+      <AgentStatusBadge status={agent.status} />
+      {backoff !== null && (
+        <Tooltip label="Drain or resume the agent to take it back into placement now" multiline w={260}>
+          <Text size="xs" c="red" maw={260} data-unhealthy-until={backoff.until}>
+            {describeBackoff(backoff, now)}
+          </Text>
+        </Tooltip>
+      )}
+    </Stack>
+  );
+}
+
 function AgentRow({ agent, samples, now, onForget }: { agent: AgentView; samples: LoadSample[] | undefined; now: number; onForget(): void }) {
   const client = useHub();
   const facts = agent.facts;
@@ -72,7 +91,7 @@ function AgentRow({ agent, samples, now, onForget }: { agent: AgentView; samples
         </Text>
       </Table.Td>
       <Table.Td>
-        <AgentStatusBadge status={agent.status} />
+        <StatusCell agent={agent} now={now} />
       </Table.Td>
       <Table.Td>
         <Group gap={4}>
@@ -94,7 +113,7 @@ function AgentRow({ agent, samples, now, onForget }: { agent: AgentView; samples
       <Table.Td>{agent.version}</Table.Td>
       <Table.Td>
         <Tooltip label={new Date(agent.lastSeenAt).toLocaleString()}>
-          <Text size="sm">{agent.status === 'offline' ? formatRelative(agent.lastSeenAt, now) : 'now'}</Text>
+          <Text size="sm">{describeLastSeen(agent, now)}</Text>
         </Tooltip>
       </Table.Td>
       <Table.Td>
