@@ -3,16 +3,7 @@
  * flood passes every line through here, and JSON.stringify of each line
  * only to measure it cost more than the rest of the agent's work per line.
  */
-import type { Json, LogLine, RunEvent } from './protocol/index.js';
-
-/** Characters that JSON.stringify escapes, and surrogates, whose UTF-8 size depends on their pairing. */
-const NEEDS_SERIALIZER = /["\\\u0000-\u001f\ud800-\udfff]/;
-
-/** Returns the UTF-8 size of `JSON.stringify(text)`, quotes included. */
-export function jsonStringBytes(text: string): number {
-  if (!NEEDS_SERIALIZER.test(text)) return Buffer.byteLength(text) + 2;
-  return Buffer.byteLength(JSON.stringify(text));
-}
+import { jsonStringBytes, type Json, type LogLine, type RunEvent } from './protocol/index.js';
 
 /** Returns the UTF-8 size of `JSON.stringify(line)`, which is the same whatever the order of its three fields. */
 export function logLineBytes(line: LogLine): number {

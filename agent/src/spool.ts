@@ -63,6 +63,8 @@ interface PendingAppend {
 
 const SEGMENT_NAME = /^(\d{10})\.jsonl$/;
 const DEFAULT_MAX_SEGMENT_BYTES = 8 * 1024 * 1024;
+/** Bytes of events one write takes at most, plus one event. */
+const WRITE_SLICE_BYTES = 4 * 1024 * 1024;
 
 export class Spool {
   private readonly segments = new Map<number, Segment>();
@@ -160,10 +162,9 @@ export class Spool {
   private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue;
-        this.queue = [];
+        const { batch, chunks } = this.takeSlice();
         try {
-          const refs = await this.write(batch.flatMap((pending) => pending.events));
+          const refs = await this.write(chunks);
           let index = 0;
           for (const pending of batch) {
             pending.resolve(refs.slice(index, index + pending.events.length));
@@ -180,18 +181,39 @@ export class Spool {
     }
   }
 
-  private async write(events: RunEvent[]): Promise<SpoolRef[]> {
+  /**
+   * Takes queued appends from the front, serialized, until they pass
+   * WRITE_SLICE_BYTES. A backlog is written in slices, so the buffers of one
+   * write stay small while a flood outpaces fdatasync.
+   */
+  private takeSlice(): { batch: PendingAppend[]; chunks: Buffer[] } {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    let count = 0;
+    for (const pending of this.queue) {
+      if (count > 0 && bytes >= WRITE_SLICE_BYTES) break;
+      for (const event of pending.events) {
+        const chunk = Buffer.from(JSON.stringify(event) + '\n', 'utf8');
+        chunks.push(chunk);
+        bytes += chunk.length;
+      }
+      count += 1;
+    }
+    return { batch: this.queue.splice(0, count), chunks };
+  }
+
+  /** Writes serialized events, one per chunk with its newline, and returns where each one is. */
+  private async write(chunks: Buffer[]): Promise<SpoolRef[]> {
     const segment = await this.writableSegment();
     const refs: SpoolRef[] = [];
-    const chunks: Buffer[] = [];
     let offset = segment.size;
-    for (const event of events) {
-      const chunk = Buffer.from(JSON.stringify(event) + '\n', 'utf8');
+    for (const chunk of chunks) {
       refs.push({ segment: segment.number, offset, bytes: chunk.length - 1 });
-      chunks.push(chunk);
       offset += chunk.length;
     }
     const data = Buffer.concat(chunks);
+    // Emptied so the caller's array does not keep each chunk alive beside the joined copy during the write.
+    chunks.length = 0;
     try {
       const handle = await handleOf(segment);
       await writeAll(handle, data, segment.size);
@@ -202,7 +224,7 @@ export class Spool {
       throw error;
     }
     segment.size = offset;
-    segment.live += events.length;
+    segment.live += refs.length;
     this.liveBytes += data.length;
     return refs;
   }

@@ -10,5 +10,6 @@ import { nodeStartBenchmark } from './node-start.js';
 import { scheduleBenchmark } from './schedule.js';
 import { throughputBenchmark } from './throughput.js';
 import { uiBenchmark } from './ui.js';
+import { yesFloodBenchmark } from './yes-flood.js';
 
-export const BENCHMARKS: Benchmark[] = [dispatchBenchmark, nodeStartBenchmark, throughputBenchmark, logsBenchmark, historyBenchmark, hubCapacityBenchmark, fleetSizeBenchmark, agentFootprintBenchmark, scheduleBenchmark, uiBenchmark];
+export const BENCHMARKS: Benchmark[] = [dispatchBenchmark, nodeStartBenchmark, throughputBenchmark, logsBenchmark, historyBenchmark, hubCapacityBenchmark, fleetSizeBenchmark, agentFootprintBenchmark, scheduleBenchmark, uiBenchmark, yesFloodBenchmark];

@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { Readable } from 'node:stream';
+import { setImmediate } from 'node:timers/promises';
 import fastifyStatic from '@fastify/static';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { HTTP_STATUS, HubError } from './errors.js';
@@ -188,17 +189,26 @@ export function formatLogLine(line: StoredLogLine): string {
   return `${new Date(line.t).toISOString()} ${line.s.padEnd(6)} ${line.m}`;
 }
 
+/**
+ * Joins formatted items into chunks of about 256 KiB. The items of a stored
+ * file come through promise jobs only, which never let the event loop poll
+ * for I/O. So the generator waits one turn of the loop (setImmediate) after
+ * each chunk, and other requests are served between chunks.
+ */
 async function* toLines<T>(items: AsyncIterable<T>, format: (item: T) => string): AsyncGenerator<string> {
   let chunk = '';
   for await (const item of items) {
     chunk += format(item) + '\n';
-    if (chunk.length >= 64 * 1024) {
+    if (chunk.length >= DOWNLOAD_CHUNK_CHARS) {
       yield chunk;
       chunk = '';
+      await setImmediate();
     }
   }
   if (chunk) yield chunk;
 }
+
+const DOWNLOAD_CHUNK_CHARS = 256 * 1024;
 
 async function* mapBatches(batches: AsyncIterable<StoredLogLine[]>, format: (line: StoredLogLine) => string): AsyncGenerator<string> {
   for await (const batch of batches) yield batch.map((line) => format(line) + '\n').join('');

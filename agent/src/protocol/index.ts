@@ -9,6 +9,7 @@
 import { z } from 'zod';
 
 export * from './masking.js';
+export * from './stored-size.js';
 
 /** Bumped on any change that an older peer could misread. */
 export const PROTOCOL_VERSION = 1;
@@ -32,7 +33,10 @@ export const LIMITS = {
   maxLineBytes: 16 * 1024,
   /** One emitted record, serialized as JSON. */
   maxRecordBytes: 64 * 1024,
-  /** Output kept per run; past it the agent writes one marker and drops the rest. */
+  /**
+   * Output kept per run attempt, counted as the hub stores it (`stored-size.ts`):
+   * past it the agent writes one marker and drops the rest.
+   */
   maxRunLogBytes: 100 * 1024 * 1024,
   /** Task source or compiled bundle carried by an assignment. */
   maxCodeBytes: 512 * 1024,

@@ -1,24 +1,40 @@
 /**
  * The filter between a run's output and the outbox. It masks secret values,
  * cuts long lines with a visible marker, and stops the run's log at its byte
- * cap with one marker line. A line whose end could be the start of a secret
+ * cap with one marker line. The cap counts each line as the hub stores it
+ * (`protocol/stored-size.ts`), so a flood of short lines cannot make the hub
+ * store many times the cap. A line whose end could be the start of a secret
  * waits until the next line shows whether it is one (see maskLineRun). So a
  * secret printed over several lines, each within HOLD_MS of the one before,
  * never leaves the agent in clear, whichever batches the lines go in.
  */
-import { MIN_DANGLING_CHARS, SECRET_MASK, danglingLength, lineForms, maskLineRun, maskText, sortSecrets, type Json, type LogStream } from '../protocol/index.js';
+import {
+  LOG_EVENT_OVERHEAD_BYTES,
+  MIN_DANGLING_CHARS,
+  SECRET_MASK,
+  danglingLength,
+  lineForms,
+  maskLineRun,
+  maskText,
+  sortSecrets,
+  storedLineBytes,
+  type Json,
+  type LogStream,
+} from '../protocol/index.js';
 import { truncateUtf8 } from './lines.js';
 import type { RunEventBody, RunKey } from '../outbox.js';
 
 /** The part of the outbox a run writes to. */
 export interface RunEventSink {
   push(key: RunKey, body: RunEventBody): void;
-  pushLogLine(key: RunKey, line: { t: number; s: LogStream; m: string }): void;
+  /** Returns true when the line starts a new log event; a sink that does not batch lines returns nothing. */
+  pushLogLine(key: RunKey, line: { t: number; s: LogStream; m: string }): boolean | void;
   pushRecord(key: RunKey, record: Json): void;
 }
 
 export interface OutputLimits {
   maxLineBytes: number;
+  /** Bytes of the run's output as the hub stores it, event wrappers included. */
   maxRunLogBytes: number;
 }
 
@@ -39,7 +55,8 @@ export class RunOutput {
   private readonly secrets: string[];
   /** The secrets as they appear across lines: without their line breaks. */
   private readonly forms: string[];
-  private logBytes = 0;
+  /** Bytes the run's output takes in the hub's log file so far, the agent's own lines included. */
+  private storedBytes = 0;
   private truncated = false;
   private held: HeldLine[] = [];
   /** Raw end of the lines sent so far, which the next lines may complete into a secret. */
@@ -102,14 +119,20 @@ export class RunOutput {
     if (fullBytes > this.limits.maxLineBytes || Buffer.byteLength(message) > this.limits.maxLineBytes) {
       message = `${truncateUtf8(message, this.limits.maxLineBytes)} … [line truncated, ${fullBytes} bytes]`;
     }
-    const bytes = Buffer.byteLength(message);
-    if (this.logBytes + bytes > this.limits.maxRunLogBytes) {
+    const line = { t: Date.now(), s: stream, m: message };
+    // Room for a new event's wrapper too, since the outbox only reports afterwards whether the line opened one.
+    if (this.storedBytes + storedLineBytes(line) + LOG_EVENT_OVERHEAD_BYTES > this.limits.maxRunLogBytes) {
       this.truncated = true;
-      this.system(`[log truncated: the run's output passed ${this.limits.maxRunLogBytes} bytes, later lines are not kept]`);
+      this.system(`[log truncated: the run's output passed ${this.limits.maxRunLogBytes} bytes as stored, later lines are not kept]`);
       return;
     }
-    this.logBytes += bytes;
-    this.sink.pushLogLine(this.key, { t: Date.now(), s: stream, m: message });
+    this.pushLine(line);
+  }
+
+  /** Hands a line to the outbox and counts what it costs the hub to store. */
+  private pushLine(line: { t: number; s: LogStream; m: string }): void {
+    const opened = this.sink.pushLogLine(this.key, line);
+    this.storedBytes += storedLineBytes(line) + (opened === false ? 0 : LOG_EVENT_OVERHEAD_BYTES);
   }
 
   /** Writes a message that may span several lines, such as a stack trace or a ctx.log call. */
@@ -121,7 +144,7 @@ export class RunOutput {
   system(text: string): void {
     this.flush();
     const message = truncateUtf8(this.mask(text), this.limits.maxLineBytes);
-    this.sink.pushLogLine(this.key, { t: Date.now(), s: 'system', m: message });
+    this.pushLine({ t: Date.now(), s: 'system', m: message });
   }
 
   progress(percent: number, message: string | null): void {
