@@ -563,10 +563,10 @@ export class Outbox {
   }
 
   /**
-   * Drops what the hub acknowledged. An ack names runs, not attempts: the
-   * reply to a batch applies only to the attempts that batch carried, so the
-   * ack of attempt 1's last events never drops attempt 2's first ones, which
-   * may already be queued under the same run id.
+   * Drops what the hub acknowledged. An ack names runs, not attempts, so
+   * the reply to a batch applies only to the attempts that batch carried.
+   * The ack of attempt 1's last events then never drops attempt 2's first
+   * ones, which may already be queued under the same run id.
    */
   private applyAcked(acked: Record<string, number>, batch?: InFlightBatch): void {
     for (const [runId, seq] of Object.entries(acked)) {

@@ -31,7 +31,7 @@ describe('parseCommand', () => {
       loadIntervalMs: 2_000,
       killGraceMs: 5_000,
       stopGraceMs: 30_000,
-      maxRunLogBytes: 100 * 1024 * 1024,
+      maxRunLogBytes: 128 * 1024 * 1024,
     });
   });
 

@@ -1,6 +1,6 @@
 /**
  * Log streaming, two ways. In the flood, one shell run writes 1,000,000
- * lines of 60 bytes as fast as awk can while a UI client watches it. The hub
+ * lines of 80 bytes as fast as awk can while a UI client watches it. The hub
  * must store every line, and the watcher must see the last one soon after.
  * In the steady load, 50 runs each write 1,000 lines per second. The hub's
  * CPU is sampled meanwhile, and a UI client watching one run counts pushes.
@@ -20,12 +20,12 @@ import { RunEvents } from './dispatch.js';
 const MARKER = 'last-line ';
 
 /**
- * 60 bytes per line with its newline, then a marker with the time it was
- * written in ns. As the hub stores them (99 bytes a line), a million such
- * lines fit in its 100 MiB per-run cap; 80-byte lines did not.
+ * 80 bytes per line with its newline, then a marker with the time it was
+ * written in ns. As the hub stores them (119 bytes a line), a million such
+ * lines take 113 MiB, within the 128 MiB per-run cap.
  */
 function floodScript(lines: number): string {
-  return `awk 'BEGIN { for (i = 1; i <= ${lines}; i++) printf "%08d %050d\\n", i, 0 }'\necho "${MARKER}$(date +%s%N)"\n`;
+  return `awk 'BEGIN { for (i = 1; i <= ${lines}; i++) printf "%08d %070d\\n", i, 0 }'\necho "${MARKER}$(date +%s%N)"\n`;
 }
 
 /** Source of a node task that writes 100 lines to stdout every 100 ms, on a fixed clock, for `seconds`. */

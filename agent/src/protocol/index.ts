@@ -37,7 +37,7 @@ export const LIMITS = {
    * Output kept per run attempt, counted as the hub stores it (`stored-size.ts`):
    * past it the agent writes one marker and drops the rest.
    */
-  maxRunLogBytes: 100 * 1024 * 1024,
+  maxRunLogBytes: 128 * 1024 * 1024,
   /** Task source or compiled bundle carried by an assignment. */
   maxCodeBytes: 512 * 1024,
   /**
