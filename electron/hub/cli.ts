@@ -4,7 +4,7 @@
  * cannot start (store unreadable or locked, port in use), 2 for a usage error.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { DEFAULT_AGENT_PORT } from 'farmboy-agent/protocol';
 import { startHub, DEFAULT_UI_PORT, type Hub } from './index.js';
 import { createLogger } from './logger.js';
+import { readHubAddress } from './hub-address.js';
 import { ADMIN_TOKEN_FILE } from './hub-tokens.js';
 import { acquireLock, LOCK_FILE } from './store/lock.js';
 import { KEPT_ROTATIONS, ROTATION_MAX_AGE_MS, TLS_CERT_FILE, TLS_KEY_FILE, commitRotation, loadOrCreateTlsIdentity, prepareRotation } from './tls.js';
@@ -153,9 +154,6 @@ function findRenderer(): string | null {
   return existsSync(join(candidate, 'index.html')) ? candidate : null;
 }
 
-/** File in which a running farmboy-hub records its UI address, so that `rotate-certificate` can find it. */
-const ADDRESS_FILE = 'hub-address.json';
-const addressSchema = z.object({ pid: z.number().int(), url: z.string().url() });
 const rotationReplySchema = z.object({ previous: z.string(), fingerprint: z.string(), agents: z.number(), accepted: z.number() });
 const errorReplySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
@@ -199,13 +197,9 @@ async function lockOwner(dataDir: string): Promise<number | null> {
 }
 
 async function runningHubUrl(dataDir: string, pid: number): Promise<string> {
-  try {
-    const recorded = addressSchema.parse(JSON.parse(await readFile(join(dataDir, ADDRESS_FILE), 'utf8')));
-    if (recorded.pid === pid) return recorded.url;
-  } catch {
-    // No address recorded by this hub: try the default port.
-  }
-  // NOTE: only farmboy-hub records its address, so a desktop app's hub on another port needs --url.
+  const recorded = await readHubAddress(dataDir);
+  if (recorded?.pid === pid) return recorded.url;
+  // A hub older than the address file: try the default port.
   return `http://127.0.0.1:${DEFAULT_UI_PORT}`;
 }
 
@@ -331,9 +325,6 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   printBanner(hub, options);
-  const addressFile = join(options.dataDir, ADDRESS_FILE);
-  const recordedUrl = `http://${hub.uiHost === '0.0.0.0' ? '127.0.0.1' : hub.uiHost.includes(':') ? `[${hub.uiHost}]` : hub.uiHost}:${hub.uiPort}`;
-  await writeFile(addressFile, JSON.stringify({ pid: process.pid, url: recordedUrl }) + '\n').catch((error: unknown) => logger.warn({ err: error, file: addressFile }, 'hub address not recorded'));
   return new Promise((resolvePromise) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
@@ -341,7 +332,7 @@ export async function main(argv: string[]): Promise<number> {
       stopping = true;
       logger.info({ signal }, 'stopping');
       hub.stop().then(
-        () => rm(addressFile, { force: true }).then(() => resolvePromise(0)),
+        () => resolvePromise(0),
         (error: unknown) => {
           logger.error({ err: error }, 'stop failed');
           resolvePromise(1);

@@ -14,6 +14,7 @@ import { RunManager, DEFAULT_TIMINGS, type RunTimings } from './runs.js';
 import { Scheduler } from './scheduler/index.js';
 import { HubService, type HubAddresses } from './service.js';
 import { openStore, type Store } from './store/index.js';
+import { forgetHubAddress, recordHubAddress } from './hub-address.js';
 import { resolveTokens } from './hub-tokens.js';
 import { AdminAccess, type FailureLimits } from './admin-access.js';
 import { AgentAuthority } from './agent-auth.js';
@@ -205,6 +206,7 @@ async function assemble(options: HubOptions, store: Store, log: Logger): Promise
   network = { ...network, uiPort, agentPort };
   const uiUrl = `http://${uiHost.includes(':') ? `[${uiHost}]` : uiHost}:${uiPort}`;
   addresses = { ...addresses, uiUrl, agentJoinUrl: `${tls ? 'https' : 'http'}://${agentJoinHost(options.agentHost ?? '0.0.0.0')}:${agentPort}` };
+  await recordHubAddress(options.dataDir, `http://${hostForUrl(uiHost)}:${uiPort}`, log);
 
   const lastAlive = readLastAlive(options.dataDir);
   scheduler.sync(store.state.jobs);
@@ -251,6 +253,7 @@ async function assemble(options: HubOptions, store: Store, log: Logger): Promise
       await alerts.stop();
       runs.flushDirty();
       service.persistAgents();
+      await forgetHubAddress(options.dataDir);
       await store.close();
       log.info('hub stopped');
     },
