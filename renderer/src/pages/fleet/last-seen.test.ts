@@ -1,27 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentView } from '../../../../electron/hub/model.js';
+import { makeAgentView } from '../../test/agents.js';
 import { describeLastSeen } from './last-seen.js';
 
 const NOW = Date.UTC(2026, 0, 1, 10, 30, 40);
 
 function agent(status: AgentView['status'], silentMs: number): AgentView {
-  return {
-    id: 'a',
-    name: 'box',
-    tags: [],
-    slots: 2,
-    maxLoad: null,
-    facts: null,
-    version: '1.0.0',
-    firstSeenAt: 0,
-    lastSeenAt: NOW - silentMs,
-    draining: false,
-    status,
-    running: 0,
-    load: null,
-    cpu: null,
-    freeMemoryBytes: null,
-  };
+  return makeAgentView({ status, lastSeenAt: NOW - silentMs });
 }
 
 describe('agent last seen text', () => {

@@ -1,30 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentView } from '../../../../electron/hub/model.js';
 import { formatTime } from '../../lib/format.js';
+import { makeAgentView } from '../../test/agents.js';
 import { currentBackoff, describeBackoff } from './unhealthy.js';
 
 const NOW = Date.UTC(2026, 0, 1, 10, 30, 40);
 const REASON = '3 runs failed to start: could not start the task: ENOSPC: no space left on device';
 
 function agent(unhealthy: AgentView['unhealthy']): AgentView {
-  return {
-    id: 'a',
-    name: 'box',
-    tags: [],
-    slots: 2,
-    maxLoad: null,
-    facts: null,
-    version: '1.0.0',
-    firstSeenAt: 0,
-    lastSeenAt: NOW,
-    draining: false,
-    status: 'online',
-    running: 0,
-    load: null,
-    cpu: null,
-    freeMemoryBytes: null,
-    unhealthy,
-  };
+  return makeAgentView({ lastSeenAt: NOW, unhealthy });
 }
 
 describe('agent back-off display', () => {

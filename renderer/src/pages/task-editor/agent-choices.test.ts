@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentView } from '../../../../electron/hub/model.js';
+import { makeAgentView } from '../../test/agents.js';
 import { agentChoices } from './agent-choices.js';
 
 function agent(id: string, name: string, status: AgentView['status']): AgentView {
-  return { id, name, status, tags: [], slots: 1, maxLoad: null, facts: null, version: '1', firstSeenAt: 0, lastSeenAt: 0, draining: status === 'draining', running: 0, load: null, cpu: null, freeMemoryBytes: null };
+  return makeAgentView({ id, name, status, slots: 1, draining: status === 'draining' });
 }
 
 const FLEET = [agent('b', 'beta', 'online'), agent('a', 'alpha', 'online'), agent('c', 'gamma', 'offline'), agent('d', 'delta', 'draining')];
