@@ -324,8 +324,9 @@ export class Outbox {
   }
 
   /**
-   * Queues a sealed event; `bytes` is its size as JSON, measured here when the
-   * caller does not know it, and `heapBytes` the estimated memory of its items beyond that.
+   * Queues a sealed event. `bytes` is its size as JSON, measured here when
+   * the caller does not pass it. `heapBytes` estimates the memory its items
+   * take beyond that.
    */
   private enqueue(run: RunQueue, event: RunEvent, bytes = Buffer.byteLength(JSON.stringify(event)), heapBytes = 0): void {
     if (bytes + BATCH_ENVELOPE_BYTES > this.maxBatchBytes) {

@@ -113,7 +113,7 @@ export async function createHttpApi(options: HttpApiOptions): Promise<FastifyIns
     const stop = new AbortController();
     reply.raw.once('close', () => stop.abort());
     const feed = { runs: options.runs, getRun: (id: string) => service.getRun(id), readLog: (id: string) => service.readLog(id) };
-    // Each batch is sent as it comes, so a script sees lines within one push of the hub receiving them.
+    // Each batch is sent as it comes, so a script receives lines within one push of the hub receiving them.
     return reply.send(Readable.from(mapBatches(followLog(feed, request.params.id, stop.signal), format)));
   });
   app.get<IdParams>('/api/runs/:id/records', async (request, reply) => {

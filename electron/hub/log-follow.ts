@@ -1,7 +1,7 @@
 /**
  * Follows a run's log for scripts: what is stored, then each new batch as it
  * arrives, until the run is final. The same hand-over as the UI's watch: the
- * line count taken before the stored read tells which live lines the read
+ * line count taken before the stored read marks which live lines the read
  * already returned, so none is lost or doubled.
  */
 import { once } from 'node:events';

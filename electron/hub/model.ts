@@ -79,10 +79,10 @@ export const scheduleSchema = z.object({
 export type Schedule = z.infer<typeof scheduleSchema>;
 
 /**
- * Linux refuses to start a process whose single `KEY=value` string passes
- * 128 KiB, and the whole environment shares the argument space with the
- * agent's own variables; checked at save, a job that could never start its
- * task is refused with the variable's name instead of failing every run.
+ * Linux starts no process whose single `KEY=value` string passes 128 KiB,
+ * and the whole environment shares the argument space with the agent's own
+ * variables. Checked at save, a job that could never start its task is
+ * rejected with the variable's name instead of failing every run.
  */
 const ENV_ENTRY_MAX_BYTES = 128 * 1024 - 1;
 const ENV_TOTAL_MAX_BYTES = 256 * 1024;
@@ -216,7 +216,7 @@ export interface Run {
    * the field existed.
    */
   fires?: FireWindow;
-  /** Why the overlap policy skipped the fires of a `skipped` entry. */
+  /** Reason the overlap policy skipped the fires of a `skipped` entry. */
   skipReason?: string;
   /** The active run of the job that a `skipped` entry's fires would have overlapped. */
   overlappedRunId?: string | null;
@@ -260,7 +260,7 @@ export interface AgentRecord {
   draining: boolean;
 }
 
-/** Why and until when placement leaves an agent out, after runs kept failing to start on it. */
+/** Reason and end of the back-off that leaves an agent out of placement after its runs failed to start. */
 export interface AgentUnhealthy {
   /** In words, such as "3 runs failed to start: could not start the task: ENOSPC: ...". */
   reason: string;

@@ -146,7 +146,7 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
 
   /**
    * Stores a history entry that is final from the start (a missed or skipped
-   * fire), or an update of one. No agent sees it and nothing retries it.
+   * fire), or an update of one. It is never sent to an agent or retried.
    */
   recordUnrun(entry: Run): void {
     if (!isUnrun(entry.status)) throw new Error(`recordUnrun: status ${entry.status} is not missed or skipped`);
@@ -489,7 +489,8 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
     const pinned = run.pinnedAgentId ?? null;
     const hold = this.endUnacked.get(run.id);
     // A run held back from one agent may be placeable where other runs with its tags are not, and the reverse.
-    const tagsKey = hold !== undefined ? null : pinned === null ? tags.join(',') : `${tags.join(',')}@${pinned}`;
+    let tagsKey: string | null = null;
+    if (hold === undefined) tagsKey = pinned === null ? tags.join(',') : `${tags.join(',')}@${pinned}`;
     const known = tagsKey === null ? undefined : pass.unplaceable.get(tagsKey);
     if (known !== undefined) return { kind: 'waiting', reason: known };
     const decisionStarted = performance.now();
@@ -686,13 +687,13 @@ const TASK_DELETED = 'its task was deleted';
 /** Start of the error an agent reports for a run whose process it could not create. */
 const START_ERROR_PREFIX = 'could not start the task';
 
-/** Whether a run ended on its agent before its task started: a failure of the agent, not of the task. */
+/** Tells whether a run ended on its agent before its task started: a failure of the agent, not of the task. */
 function isStartFailure(run: Run, event: Extract<RunEvent, { type: 'finished' }>): boolean {
   if (event.status !== 'failed') return false;
   return run.status === 'assigned' || (event.error?.startsWith(START_ERROR_PREFIX) ?? false);
 }
 
-/** Whether the run's current attempt is newer than `attempt` and on this same agent. */
+/** Tells whether the run's current attempt is newer than `attempt` and on this same agent. */
 function hasNewerAttemptOn(run: Run | undefined, agentId: string, attempt: number): boolean {
   return run !== undefined && !isFinal(run.status) && run.agentId === agentId && run.attempt > attempt;
 }

@@ -5,7 +5,7 @@ import { settingsPatchSchema } from './settings.js';
 import { listTemplates, type TaskTemplate } from './templates.js';
 import { definedOnly, parseInput, type ServiceDeps } from './service-common.js';
 
-/** What the status bar and the Add agent dialog show. */
+/** Addresses and counts for the status bar and the Add agent dialog. */
 export interface HubInfo {
   version: string;
   uiUrl: string;

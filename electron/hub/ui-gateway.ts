@@ -227,7 +227,7 @@ export class UiGateway {
     this.flushSoon();
   }
 
-  /** Returns the records stored for a run so far; 0 for a run the hub no longer knows, so its push starts at 0. */
+  /** Returns the records stored for a run so far; 0 for a run the hub no longer tracks, so its push starts at 0. */
   private recordCount(runId: string): number {
     try {
       return this.options.service.getRun(runId).recordCount;

@@ -6,7 +6,7 @@ import { openUi, startUiHub, useBrowser } from './browser.js';
 
 const browser = useBrowser();
 
-/** A webhook on loopback that replies 200 and records the path of each POST. */
+/** Starts a webhook on loopback that replies 200 and records the path of each POST. */
 async function startWebhook(): Promise<{ url: string; paths: string[] }> {
   const paths: string[] = [];
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {

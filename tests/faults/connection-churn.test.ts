@@ -13,7 +13,7 @@ const ROUNDS = 8;
 const CONCURRENCY = 25;
 
 /**
- * An agent that only connects, says hello, reports its load, sends one batch
+ * An agent that only connects, sends hello, reports its load, sends one batch
  * of events and leaves, over the real protocol. It enrolls with the token on
  * its first connection and uses the credential the hub gives it afterwards.
  */

@@ -204,7 +204,7 @@ function readStat(pid: number): ProcStat | null {
 
 let cachedBootId: string | null | undefined;
 
-/** The boot id does not change while the agent runs, so it is read once. */
+/** Returns the boot id, read once because it does not change while the agent runs. */
 function bootIdOnce(): string | null {
   if (cachedBootId === undefined) cachedBootId = readBootId();
   return cachedBootId;

@@ -137,7 +137,7 @@ export class Run {
     this.settings.log.info({ runId: this.key.runId, attempt: this.key.attempt, pid: child.pid }, 'run started');
     // The record goes right after the outbox's send of `started` (its immediate was queued first), so the hub
     // learns of the start without waiting for the file. The trade: an agent killed with SIGKILL (or by the OOM
-    // killer) in the one turn of the event loop in between leaves its task unrecorded, and its next start finds
+    // killer) in the one turn of the event loop in between leaves its task unrecorded. Its next start then finds
     // that task only by the run ids in its environment (Linux only, leftovers.ts). Every other way out of the
     // agent kills its process groups itself.
     setImmediate(() => {

@@ -1,5 +1,5 @@
 /**
- * The log and records of one run as a UI client holds them: the stored tail
+ * The log and records of one run as a UI client keeps them: the stored tail
  * from `runs.watch`, then live `log` and `records` pushes. Every pushed item
  * has an index in its run's output, so an item the watch reply already contained,
  * or one pushed twice, is kept once however watches, views of the same run
