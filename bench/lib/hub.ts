@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { openSync, closeSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import type { BenchContext } from './context.js';
 import { HUB_HOST } from './build.js';
@@ -162,15 +163,31 @@ function createHandle(
   };
 }
 
-export async function callApi<T>(baseUrl: string, token: string, method: string, route: string, body?: unknown): Promise<ApiResponse<T>> {
-  const response = await fetch(`${baseUrl}${route}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
+/**
+ * One keep-alive connection pool for every API call. A call through node:http
+ * takes about 0.15 ms of the client's own time on loopback, fetch about
+ * 0.5 ms, which the dispatch figures would count as the hub's.
+ */
+const apiAgent = new http.Agent({ keepAlive: true });
+
+export function callApi<T>(baseUrl: string, token: string, method: string, route: string, body?: unknown): Promise<ApiResponse<T>> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+  if (payload !== undefined) headers['content-type'] = 'application/json';
+  return new Promise((resolve, reject) => {
+    const request = http.request(`${baseUrl}${route}`, { method, headers, agent: apiAgent }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('error', reject);
+      response.on('end', () => {
+        const isJson = response.headers['content-type']?.includes('application/json') ?? false;
+        resolve({ status: response.statusCode ?? 0, body: (isJson && text ? JSON.parse(text) : text) as T });
+      });
+    });
+    request.on('error', reject);
+    request.end(payload);
   });
-  const text = await response.text();
-  const isJson = response.headers.get('content-type')?.includes('application/json') ?? false;
-  return { status: response.status, body: (isJson && text ? JSON.parse(text) : text) as T };
 }
 
 /** Creates a task through the API and returns its id; throws with the API's reply when it is rejected. */
