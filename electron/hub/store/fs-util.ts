@@ -73,13 +73,48 @@ async function writeAndSync(path: string, data: string | Buffer, mode: number): 
   }
 }
 
+/** Per directory: the sync under way, and the one queued behind it that later callers share. */
+const directorySyncs = new Map<string, { running: Promise<void>; queued: Promise<void> | null }>();
+
 /**
- * Flushes a directory entry change (rename, unlink) to disk. Windows cannot
- * open a directory for this, and NTFS journals renames itself, so failures
- * are ignored there. NOTE: the Windows path is not exercised by the tests.
+ * Flushes directory entry changes (new files, renames, unlinks) to disk.
+ * Windows cannot open a directory for this, and NTFS journals renames itself,
+ * so it does nothing there.
+ *
+ * Calls share syncs: a call resolves after a sync that started after it was
+ * made, and every call that arrives while one sync runs waits for the same
+ * next one. A hub that creates a log file for each of hundreds of runs per
+ * second then pays for a few directory syncs per write round, not one per file.
  */
-export async function syncDirectory(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
+export function syncDirectory(dir: string): Promise<void> {
+  if (process.platform === 'win32') return Promise.resolve();
+  const entry = directorySyncs.get(dir);
+  if (!entry) {
+    const running = runDirectorySync(dir);
+    directorySyncs.set(dir, { running, queued: null });
+    return running;
+  }
+  entry.queued ??= entry.running.catch(() => undefined).then(() => {
+    // The queued sync starts now and becomes the running one; calls from here on queue behind it.
+    const running = runDirectorySync(dir);
+    directorySyncs.set(dir, { running, queued: null });
+    return running;
+  });
+  return entry.queued;
+}
+
+function runDirectorySync(dir: string): Promise<void> {
+  const running = syncDirectoryNow(dir);
+  void running
+    .catch(() => undefined)
+    .then(() => {
+      const entry = directorySyncs.get(dir);
+      if (entry?.running === running && entry.queued === null) directorySyncs.delete(dir);
+    });
+  return running;
+}
+
+async function syncDirectoryNow(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
     await handle.sync();
