@@ -192,9 +192,13 @@ export class Outbox {
     this.flushSoon();
   }
 
-  /** Queues one log line; returns true when it starts a new log event, whose wrapper the hub stores too. */
-  pushLogLine(key: RunKey, line: LogLine): boolean {
-    return this.appendItem(key, 'log', line);
+  /**
+   * Queues one log line; returns true when it starts a new log event, whose wrapper the hub stores too.
+   * `storedBytes` is the line's `storedLineBytes` when the caller has it already, which saves measuring
+   * the line a second time in a flood.
+   */
+  pushLogLine(key: RunKey, line: LogLine, storedBytes?: number): boolean {
+    return this.appendItem(key, 'log', line, storedBytes);
   }
 
   pushRecord(key: RunKey, record: Json): void {
@@ -279,11 +283,11 @@ export class Outbox {
   }
 
   /** Adds an item to the run's open event; returns true when it had to open a new one. */
-  private appendItem(key: RunKey, type: OpenEvent['type'], item: LogLine | Json): boolean {
+  private appendItem(key: RunKey, type: OpenEvent['type'], item: LogLine | Json, storedBytes?: number): boolean {
     const run = this.runFor(key);
     if (run === null) return false;
-    // One more byte for the comma that separates it from the next item.
-    const itemBytes = (type === 'log' ? logLineBytes(item as LogLine) : jsonBytes(item as Json)) + 1;
+    // One more byte for the comma that separates it from the next item; storedLineBytes counts that comma already.
+    const itemBytes = storedBytes ?? (type === 'log' ? logLineBytes(item as LogLine) : jsonBytes(item as Json)) + 1;
     if (run.open !== null && (run.open.type !== type || run.open.bytes + itemBytes > this.maxEventBytes())) {
       this.seal(run);
       this.pump();

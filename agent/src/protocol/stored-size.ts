@@ -33,10 +33,14 @@ export function jsonStringBytes(text: string): number {
   return Buffer.byteLength(JSON.stringify(text));
 }
 
+/** `jsonStringBytes` of the three stream names, which every line carries. */
+const STREAM_BYTES: Readonly<Record<string, number>> = { stdout: 8, stderr: 8, system: 8 };
+
 /** Returns the bytes one log line takes in the hub's log file, with its separator. */
 export function storedLineBytes(line: { t: number; s: string; m: string }): number {
   // {"t":…,"s":…,"m":…} has 16 bytes of keys and punctuation around the values, and a comma follows.
-  return 17 + String(line.t).length + jsonStringBytes(line.s) + jsonStringBytes(line.m);
+  const streamBytes = Object.hasOwn(STREAM_BYTES, line.s) ? (STREAM_BYTES[line.s] as number) : jsonStringBytes(line.s);
+  return 17 + String(line.t).length + streamBytes + jsonStringBytes(line.m);
 }
 
 /** Returns the bytes one agent event's wrapper takes in the hub's log file, given its attempt and sequence number. */

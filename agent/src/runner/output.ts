@@ -27,8 +27,11 @@ import type { RunEventBody, RunKey } from '../outbox.js';
 /** The part of the outbox a run writes to. */
 export interface RunEventSink {
   push(key: RunKey, body: RunEventBody): void;
-  /** Returns true when the line starts a new log event; a sink that does not batch lines returns nothing. */
-  pushLogLine(key: RunKey, line: { t: number; s: LogStream; m: string }): boolean | void;
+  /**
+   * Returns true when the line starts a new log event; a sink that does not batch lines returns nothing.
+   * `storedBytes` is the line's storedLineBytes.
+   */
+  pushLogLine(key: RunKey, line: { t: number; s: LogStream; m: string }, storedBytes: number): boolean | void;
   pushRecord(key: RunKey, record: Json): void;
 }
 
@@ -120,19 +123,20 @@ export class RunOutput {
       message = `${truncateUtf8(message, this.limits.maxLineBytes)} … [line truncated, ${fullBytes} bytes]`;
     }
     const line = { t: Date.now(), s: stream, m: message };
+    const cost = storedLineBytes(line);
     // Room for a new event's wrapper too, since the outbox only reports afterwards whether the line opened one.
-    if (this.storedBytes + storedLineBytes(line) + LOG_EVENT_OVERHEAD_BYTES > this.limits.maxRunLogBytes) {
+    if (this.storedBytes + cost + LOG_EVENT_OVERHEAD_BYTES > this.limits.maxRunLogBytes) {
       this.truncated = true;
       this.system(`[log truncated: the run's output passed ${this.limits.maxRunLogBytes} bytes as stored, later lines are not kept]`);
       return;
     }
-    this.pushLine(line);
+    this.pushLine(line, cost);
   }
 
-  /** Hands a line to the outbox and counts what it costs the hub to store. */
-  private pushLine(line: { t: number; s: LogStream; m: string }): void {
-    const opened = this.sink.pushLogLine(this.key, line);
-    this.storedBytes += storedLineBytes(line) + (opened === false ? 0 : LOG_EVENT_OVERHEAD_BYTES);
+  /** Hands a line to the outbox and counts what it costs the hub to store; `cost` is its storedLineBytes. */
+  private pushLine(line: { t: number; s: LogStream; m: string }, cost = storedLineBytes(line)): void {
+    const opened = this.sink.pushLogLine(this.key, line, cost);
+    this.storedBytes += cost + (opened === false ? 0 : LOG_EVENT_OVERHEAD_BYTES);
   }
 
   /** Writes a message that may span several lines, such as a stack trace or a ctx.log call. */
