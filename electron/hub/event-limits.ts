@@ -114,7 +114,9 @@ export function limitBatch(events: readonly RunEvent[], totals: (runId: string) 
   const projected = new Map<string, Projected>();
   let batchBytes = 0;
   for (const [index, event] of events.entries()) {
-    const size = eventBytes(event);
+    // Each log line is measured once here; the batch size and the per-run limit both use it.
+    const costs = event.type === 'log' ? event.lines.map(storedLineBytes) : null;
+    const size = eventBytes(event, costs);
     if (index > 0 && batchBytes + size > MAX_BATCH_BYTES) {
       result.deferred = events.slice(index);
       result.trims.add('batch over the size limit: the rest is left for the agent to resend');
@@ -126,7 +128,7 @@ export function limitBatch(events: readonly RunEvent[], totals: (runId: string) 
       result.accepted.push(event);
       continue;
     }
-    const { event: limited, totals: next, bytes } = limitEvent(event, current, result.trims, capped);
+    const { event: limited, totals: next, bytes } = limitEvent(event, costs, current, result.trims, capped);
     projected.set(event.runId, { ...next, lastSeq: event.seq });
     result.accepted.push(limited);
     result.outputBytes += bytes;
@@ -140,11 +142,11 @@ export function limitBatch(events: readonly RunEvent[], totals: (runId: string) 
  * from its lines' sizes, because serializing a flood's events only to measure
  * them was the largest part of this function's cost.
  */
-function eventBytes(event: RunEvent): number {
-  if (event.type !== 'log') return Buffer.byteLength(JSON.stringify(event));
+function eventBytes(event: RunEvent, lineCosts: readonly number[] | null): number {
+  if (event.type !== 'log' || lineCosts === null) return Buffer.byteLength(JSON.stringify(event));
   const envelope = Buffer.byteLength(JSON.stringify({ ...event, lines: [] }));
   // storedLineBytes counts a comma after each line, and the last line has none.
-  return envelope + event.lines.reduce((sum, line) => sum + storedLineBytes(line), 0) - 1;
+  return envelope + lineCosts.reduce((sum, cost) => sum + cost, 0) - 1;
 }
 
 function projectedOf(runId: string, totals: (runId: string) => RunTotals | undefined, capped: CappedRuns): Projected | undefined {
@@ -152,8 +154,15 @@ function projectedOf(runId: string, totals: (runId: string) => RunTotals | undef
   return run === undefined ? undefined : { ...run, storedBytes: capped.storedBytes(runId, run) };
 }
 
-function limitEvent(event: RunEvent, totals: Projected, trims: Set<string>, capped: CappedRuns): { event: RunEvent; totals: Projected; bytes: number } {
-  if (event.type === 'log') {
+/** `lineCosts` contains the storedLineBytes of each line of a log event. */
+function limitEvent(
+  event: RunEvent,
+  lineCosts: readonly number[] | null,
+  totals: Projected,
+  trims: Set<string>,
+  capped: CappedRuns,
+): { event: RunEvent; totals: Projected; bytes: number } {
+  if (event.type === 'log' && lineCosts !== null) {
     if (capped.has(event.runId, event.attempt)) {
       trims.add('output over the per-run limit dropped');
       return { event: { ...event, lines: [] }, totals, bytes: 0 };
@@ -161,7 +170,7 @@ function limitEvent(event: RunEvent, totals: Projected, trims: Set<string>, capp
     // The agent cuts each attempt's output at LIMITS.maxRunLogBytes, and the hub counts a run's output over all its attempts.
     const limit = LIMITS.maxRunLogBytes * Math.max(1, totals.attempt) + RUN_LOG_SLACK_BYTES;
     const wrapper = storedEventBytes(event.attempt, event.seq);
-    const { lines, bytes, stored, reached } = limitLines(event.lines, totals.storedBytes + wrapper, limit, trims);
+    const { lines, bytes, stored, reached } = limitLines(event.lines, lineCosts, totals.storedBytes + wrapper, limit, trims);
     if (reached) capped.add(event.runId, event.attempt);
     const next = { ...totals, logBytes: totals.logBytes + bytes, logLines: totals.logLines + lines.length, storedBytes: totals.storedBytes + wrapper + stored };
     return { event: { ...event, lines }, totals: next, bytes };
@@ -185,12 +194,14 @@ function limitRecords(event: RunEvent & { type: 'records' }, totals: Projected, 
 
 /**
  * Cuts long lines, and stops at the per-run limit with one marker line.
- * `storedBytes` is what the run's agent events take in its log file before
- * these lines, their event's wrapper included. Returns the lines' text bytes
- * (`bytes`) and what they add to the file (`stored`).
+ * `costs` contains each line's storedLineBytes as received. `storedBytes` is
+ * what the run's agent events take in its log file before these lines,
+ * their event's wrapper included. Returns the lines' text bytes (`bytes`)
+ * and what they add to the file (`stored`).
  */
 function limitLines(
   lines: readonly LogLine[],
+  costs: readonly number[],
   storedBytes: number,
   limit: number,
   trims: Set<string>,
@@ -198,13 +209,17 @@ function limitLines(
   const kept: LogLine[] = [];
   let bytes = 0;
   let stored = 0;
-  for (const line of lines) {
+  for (let index = 0; index < lines.length; index += 1) {
+    const line = lines[index] as LogLine;
     let message = line.m;
-    if (Buffer.byteLength(message) > MAX_LINE_BYTES) {
+    let messageBytes = Buffer.byteLength(message);
+    let cost = costs[index] as number;
+    if (messageBytes > MAX_LINE_BYTES) {
       message = cutUtf8(message, MAX_LINE_BYTES - Buffer.byteLength(LINE_CUT_MARKER)) + LINE_CUT_MARKER;
+      messageBytes = Buffer.byteLength(message);
+      cost = storedLineBytes({ t: line.t, s: line.s, m: message });
       trims.add('line over the size limit cut');
     }
-    const cost = storedLineBytes({ t: line.t, s: line.s, m: message });
     if (storedBytes + stored + cost > limit) {
       const marker: LogLine = { t: line.t, s: 'system', m: `output over ${limit} bytes as stored; the hub keeps no more of this run's output` };
       kept.push(marker);
@@ -212,7 +227,7 @@ function limitLines(
       return { lines: kept, bytes: bytes + Buffer.byteLength(marker.m), stored: stored + storedLineBytes(marker), reached: true };
     }
     kept.push(message === line.m ? line : { ...line, m: message });
-    bytes += Buffer.byteLength(message);
+    bytes += messageBytes;
     stored += cost;
   }
   return { lines: kept, bytes, stored, reached: false };
