@@ -10,7 +10,7 @@ import path from 'node:path';
 import { waitUntil, type Benchmark } from '../lib/context.js';
 import { createTask, startHubProcess, type HubProcess } from '../lib/hub.js';
 import { bareAckRate, connectBareClients, startBareServer } from '../lib/limits.js';
-import { ProcessWatch, MB } from '../lib/proc.js';
+import { MB, ProcessWatch, cpuUsageMs, machineCpuMs, machineFigures } from '../lib/proc.js';
 import { SimAgent, connectSimAgents } from '../lib/sim-agent.js';
 import { listAllRuns, triggerRuns } from './throughput.js';
 
@@ -56,10 +56,14 @@ export const hubCapacityBenchmark: Benchmark = {
     const taskId = await createTask(hub, 'shell', 'echo ok\n');
 
     const watch = new ProcessWatch(hub.pid);
+    const machineBefore = machineCpuMs();
+    const generatorBefore = process.cpuUsage();
     const firstTrigger = Date.now();
     const ids = await triggerRuns(hub, taskId, count, TRIGGER_CONCURRENCY);
     await waitForFinalRuns(hub, count);
     const hubEnd = watch.stop();
+    const machineMs = machineCpuMs() - machineBefore;
+    const generatorMs = cpuUsageMs(process.cpuUsage(generatorBefore));
     const idSet = new Set(ids);
     const stored = (await listAllRuns(hub)).filter((run) => idSet.has(run.id));
     const succeeded = stored.filter((run) => run.status === 'succeeded').length;
@@ -87,6 +91,8 @@ export const hubCapacityBenchmark: Benchmark = {
           note: 'a run takes at least an HTTP request and two acknowledged messages on the agent socket (assign, events)',
         },
         { key: 'hub-cpu-per-run', label: 'hub CPU time per run', unit: 'ms', value: (hubEnd.cpuMs - watch.first.cpuMs) / count },
+        { key: 'generator-cpu-per-run', label: 'load generator (this process: 50 simulated agents and the API calls) CPU time per run', unit: 'ms', value: generatorMs / count },
+        ...machineFigures(machineMs, count, rate),
         { key: 'hub-peak-rss', label: 'hub peak resident memory', unit: 'MB', value: watch.peakRssBytes / MB },
       ],
       details: { runs: count, seconds, stateChangesChecked: EXPECTED_STATES, runsWithAllStates: complete },

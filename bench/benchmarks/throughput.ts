@@ -9,7 +9,7 @@ import { startAgentProcesses } from '../lib/agents.js';
 import { waitUntil, type Benchmark } from '../lib/context.js';
 import { createTask, runTask, type HubProcess, startHubProcess } from '../lib/hub.js';
 import { spawnRate } from '../lib/limits.js';
-import { sampleProcess } from '../lib/proc.js';
+import { cpuUsageMs, machineCpuMs, machineFigures, sampleProcess } from '../lib/proc.js';
 
 const SCRIPT = 'echo ok\n';
 const TRIGGER_CONCURRENCY = 16;
@@ -69,11 +69,15 @@ export const throughputBenchmark: Benchmark = {
 
     const hubBefore = sampleProcess(hub.pid);
     const agentsBefore = agents.map((agent) => sampleProcess(agent.pid));
+    const machineBefore = machineCpuMs();
+    const generatorBefore = process.cpuUsage();
     const firstTrigger = Date.now();
     const ids = await triggerRuns(hub, taskId, count, TRIGGER_CONCURRENCY);
     const triggersDone = Date.now();
     await waitUntil(async () => (await activeRuns(hub)) === 0, 300_000, `${count} runs final`, 50);
     const hubAfter = sampleProcess(hub.pid);
+    const machineMs = machineCpuMs() - machineBefore;
+    const generatorMs = cpuUsageMs(process.cpuUsage(generatorBefore));
     const agentsCpuMs = agents.reduce((sum, agent, index) => sum + sampleProcess(agent.pid).cpuMs - (agentsBefore[index]?.cpuMs ?? 0), 0);
 
     const stored = (await listAllRuns(hub)).filter((run) => ids.includes(run.id));
@@ -101,6 +105,8 @@ export const throughputBenchmark: Benchmark = {
         },
         { key: 'hub-cpu-per-run', label: 'hub CPU time per run', unit: 'ms', value: hubCpuPerRun },
         { key: 'agent-cpu-per-run', label: 'agent CPU time per run (4 agents together, task processes excluded)', unit: 'ms', value: agentsCpuMs / count },
+        { key: 'generator-cpu-per-run', label: 'load generator (this process) CPU time per run', unit: 'ms', value: generatorMs / count },
+        ...machineFigures(machineMs, count, rate),
       ],
       details: { runs: count, seconds, triggerSeconds: (triggersDone - firstTrigger) / 1000, stored: stored.length, succeeded },
     };

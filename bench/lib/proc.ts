@@ -5,6 +5,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import type { Figure } from './report.js';
 
 export interface ProcessSample {
   /** User plus system CPU time, in ms, at the clock-tick resolution of /proc (usually 10 ms). */
@@ -70,3 +72,41 @@ export class ProcessWatch {
 }
 
 export const MB = 1024 * 1024;
+
+/**
+ * CPU time every process of the machine has used since boot, in ms: user,
+ * nice, system, interrupts and steal from the `cpu` line of /proc/stat. The
+ * difference of two samples divided by the runs between them is what one run
+ * costs the whole machine (hub, agents, task processes, the load generator
+ * and the kernel), which bounds the rate the machine's cores allow.
+ */
+export function machineCpuMs(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  return (((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) * 1000) / clockTicks();
+}
+
+/** Returns `process.cpuUsage()` (user plus system, in microseconds) in ms. */
+export function cpuUsageMs(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1000;
+}
+
+/**
+ * Returns what `runs` cost the whole machine (`machineMs` from machineCpuMs),
+ * and the rate its cores would allow at that cost if nothing else ran, to
+ * read a measured `rate` against.
+ */
+export function machineFigures(machineMs: number, runs: number, rate: number): Figure[] {
+  const perRun = machineMs / runs;
+  const cores = availableParallelism();
+  return [
+    { key: 'machine-cpu-per-run', label: 'machine CPU time per run, every process and the kernel', unit: 'ms', value: perRun },
+    {
+      key: 'machine-cpu-bound',
+      label: `runs per second that ${cores} cores allow at that cost`,
+      unit: 'runs/s',
+      value: (cores * 1000) / perRun,
+      note: `the measured rate uses ${Math.round(((rate * perRun) / (cores * 1000)) * 100)} % of the cores`,
+    },
+  ];
+}
