@@ -18,7 +18,7 @@ import { ADMIN_TOKEN_FILE } from './hub-tokens.js';
 import { acquireLock, LOCK_FILE } from './store/lock.js';
 import { KEPT_ROTATIONS, ROTATION_MAX_AGE_MS, TLS_CERT_FILE, TLS_KEY_FILE, commitRotation, loadOrCreateTlsIdentity, prepareRotation } from './tls.js';
 import { HUB_VERSION } from './version.js';
-import { agentJoinHost, joinCommand } from './enrollment.js';
+import { reachableHost, joinCommand } from './enrollment.js';
 
 const HELP = `Usage: farmboy-hub [options]
        farmboy-hub rotate-certificate [--data-dir DIR] [--token TOKEN] [--url URL]
@@ -128,7 +128,7 @@ from an impostor. Use it only on a network you trust.
 
 function printBanner(hub: Hub, options: CliOptions): void {
   const uiHost = hub.uiHost === '0.0.0.0' ? '127.0.0.1' : hub.uiHost;
-  const agentUrl = `${hub.insecure ? 'http' : 'https'}://${agentJoinHost(undefined)}:${hub.agentPort}`;
+  const agentUrl = `${hub.insecure ? 'http' : 'https'}://${reachableHost(undefined)}:${hub.agentPort}`;
   const lines = [
     '',
     `Farmboy hub ${HUB_VERSION} is running.`,

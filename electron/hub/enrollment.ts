@@ -81,11 +81,11 @@ export function revokeEnrollmentToken(tokens: EnrollmentToken[], id: string, now
 }
 
 /**
- * Returns the host other machines reach the agent port at: the bound address, or
- * for a wildcard bind the first external IPv4 address (the host name when
- * there is none).
+ * Returns the host other machines reach a port of this hub at: the bound
+ * address, or for a wildcard bind the first external IPv4 address (the host
+ * name when there is none). Join commands and the links in alerts use it.
  */
-export function agentJoinHost(boundHost: string | undefined): string {
+export function reachableHost(boundHost: string | undefined): string {
   if (boundHost && boundHost !== '0.0.0.0' && boundHost !== '::') return boundHost.includes(':') ? `[${boundHost}]` : boundHost;
   for (const list of Object.values(networkInterfaces())) {
     for (const entry of list ?? []) if (entry.family === 'IPv4' && !entry.internal) return entry.address;

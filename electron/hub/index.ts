@@ -24,7 +24,7 @@ import { UiGateway } from './ui-gateway.js';
 import { startFiring } from './firing.js';
 import { readLastAlive, startAliveMarker } from './alive.js';
 import { HUB_VERSION } from './version.js';
-import { agentJoinHost } from './enrollment.js';
+import { reachableHost } from './enrollment.js';
 import { DEFAULT_TEMPLATES_DIR } from './templates.js';
 import { loadOrCreateTlsIdentity, type HubTlsIdentity } from './tls.js';
 import { AlertNotifier, type AlertTimings } from './alerts.js';
@@ -147,11 +147,13 @@ async function assemble(options: HubOptions, store: Store, log: Logger): Promise
 
   // A port or host given as an option wins over the stored network settings.
   let network: EffectiveNetwork = resolveNetwork(readNetworkSettings(store.state.settings), { uiPort: options.uiPort, agentPort: options.agentPort, uiHost: options.uiHost });
+  /** Base of the links in alerts, set once the UI port is known. */
+  let linkUrl = '';
   const alerts = new AlertNotifier({
     store,
     log: log.child({ component: 'alerts' }),
-    runUrl: (runId) => `${addresses.uiUrl}/#/runs/${runId}`,
-    hubUrl: () => addresses.uiUrl,
+    runUrl: (runId) => `${linkUrl}/#/runs/${runId}`,
+    hubUrl: () => linkUrl,
     agentName: (agentId) => fleet.get(agentId)?.record.name ?? null,
     timings: options.alertTimings,
   });
@@ -205,7 +207,9 @@ async function assemble(options: HubOptions, store: Store, log: Logger): Promise
   const uiPort = (api.server.address() as AddressInfo).port;
   network = { ...network, uiPort, agentPort };
   const uiUrl = `http://${uiHost.includes(':') ? `[${uiHost}]` : uiHost}:${uiPort}`;
-  addresses = { ...addresses, uiUrl, agentJoinUrl: `${tls ? 'https' : 'http'}://${agentJoinHost(options.agentHost ?? '0.0.0.0')}:${agentPort}` };
+  // An alert is read on another machine, where 0.0.0.0 would not lead back to this hub.
+  linkUrl = `http://${reachableHost(uiHost)}:${uiPort}`;
+  addresses = { ...addresses, uiUrl, agentJoinUrl: `${tls ? 'https' : 'http'}://${reachableHost(options.agentHost ?? '0.0.0.0')}:${agentPort}` };
   await recordHubAddress(options.dataDir, `http://${hostForUrl(uiHost)}:${uiPort}`, log);
 
   const lastAlive = readLastAlive(options.dataDir);

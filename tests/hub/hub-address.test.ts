@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { reachableHost } from '../../electron/hub/enrollment.js';
 import { HUB_ADDRESS_FILE, readHubAddress } from '../../electron/hub/hub-address.js';
 import { cleanup, startTestHub } from '../helpers/fleet.js';
 
@@ -23,5 +24,22 @@ describe('recorded hub address', () => {
     await hub.stop();
 
     expect(existsSync(join(hub.dataDir, HUB_ADDRESS_FILE))).toBe(false);
+  });
+});
+
+describe('reachable host', () => {
+  it('keeps a bound address and brackets an IPv6 one', () => {
+    expect(reachableHost('127.0.0.1')).toBe('127.0.0.1');
+    expect(reachableHost('192.168.1.20')).toBe('192.168.1.20');
+    expect(reachableHost('::1')).toBe('[::1]');
+  });
+
+  it('replaces a wildcard bind with an address or name other machines can use', () => {
+    for (const wildcard of ['0.0.0.0', '::', undefined]) {
+      const host = reachableHost(wildcard);
+      expect(host).not.toBe('0.0.0.0');
+      expect(host).not.toBe('::');
+      expect(host.length).toBeGreaterThan(0);
+    }
   });
 });
