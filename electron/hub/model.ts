@@ -26,6 +26,18 @@ function patchOf<Shape extends z.ZodRawShape>(schema: z.ZodObject<Shape>) {
 const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 const tag = z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -');
 
+/** A list of tags, each at most once: a repeated tag is more likely a typo for another one than meant twice. */
+export const tagListSchema = z
+  .array(tag)
+  .max(32)
+  .superRefine((tags, ctx) => {
+    const seen = new Set<string>();
+    for (const [index, value] of tags.entries()) {
+      if (seen.has(value)) ctx.addIssue({ code: 'custom', path: [index], message: `repeats the tag ${value}` });
+      seen.add(value);
+    }
+  });
+
 // ---------------------------------------------------------------------------
 // Tasks
 
@@ -107,7 +119,7 @@ export const jobInputSchema = z.strictObject({
   config: jsonObject.default({}),
   schedule: scheduleSchema.nullable().default(null),
   enabled: z.boolean().default(true),
-  tags: z.array(tag).max(32).default([]),
+  tags: tagListSchema.default([]),
   timeoutSec: z.number().positive().max(7 * 24 * 3600).nullable().default(null),
   retries: z.number().int().min(0).max(100).default(0),
   retryDelaySec: z.number().min(0).max(24 * 3600).default(10),

@@ -84,9 +84,13 @@ export class JobService {
     this.deps.onChanged('job', id);
   }
 
-  private checkJob(job: Pick<Job, 'taskId' | 'schedule' | 'env'>): void {
+  private checkJob(job: Pick<Job, 'taskId' | 'schedule' | 'env' | 'secretEnv'>): void {
     if (!this.tasks.some((task) => task.id === job.taskId)) {
       throw invalid('taskId', `no task with id ${job.taskId}`);
+    }
+    // A key marked secret but not set would leave the value it was meant for unmasked, under another name.
+    for (const [index, key] of (job.secretEnv ?? []).entries()) {
+      if (!Object.hasOwn(job.env, key)) throw invalid(`secretEnv.${index}`, `names ${key}, which env does not set; add ${key} to env or remove it from secretEnv`);
     }
     const [unreadable] = this.secrets.unreadable(job.env);
     if (unreadable !== undefined) {

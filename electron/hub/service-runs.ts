@@ -2,12 +2,12 @@
 import { z } from 'zod';
 import { jsonObject } from 'farmboy-agent/protocol';
 import { invalid, notFound } from './errors.js';
-import { runFilterSchema, type Job, type Json, type Run, type StoredLogLine, type Task } from './model.js';
+import { runFilterSchema, tagListSchema, type Job, type Json, type Run, type StoredLogLine, type Task } from './model.js';
 import { parseInput, type ServiceDeps } from './service-common.js';
 
 const adHocRunSchema = z.object({
   config: jsonObject.default({}),
-  tags: z.array(z.string().min(1).max(64)).max(32).default([]),
+  tags: tagListSchema.default([]),
   /** Pins the run to this agent; absent or null lets any eligible agent take it. */
   agentId: z.string().min(1).max(128).nullable().default(null),
 });

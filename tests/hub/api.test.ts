@@ -116,6 +116,8 @@ describe('HTTP API', () => {
     ['a misspelt field', (taskId: string) => ({ name: 'j', taskId, timeout: 60 }), 'timeout', 'unknown field "timeout"'],
     ['a variable too large to start', (taskId: string) => ({ name: 'j', taskId, env: { BIG: 'x'.repeat(200_000) } }), 'env.BIG', 'no process'],
     ['variables too large together', (taskId: string) => ({ name: 'j', taskId, env: Object.fromEntries(Array.from({ length: 4 }, (_, i) => [`V${i}`, 'x'.repeat(100_000)])) }), 'env', 'in all'],
+    ['a repeated tag', (taskId: string) => ({ name: 'j', taskId, tags: ['gpu', 'linux', 'gpu'] }), 'tags.2', 'repeats the tag gpu'],
+    ['a secret key that env does not set', (taskId: string) => ({ name: 'j', taskId, env: { API_KEY: 'k' }, secretEnv: ['API_KEY', 'API_TOKEN'] }), 'secretEnv.1', 'names API_TOKEN'],
   ])('rejects a job with %s', async (_case, makeBody, field, text) => {
     const hub = await startTestHub();
     const task = await createShellTask(hub, 'echo hi');
@@ -126,6 +128,30 @@ describe('HTTP API', () => {
     expect(response.body.error.field?.startsWith(field)).toBe(true);
     expect(response.body.error.message).toContain(text);
     expect((await hub.api<unknown[]>('GET', '/api/jobs')).body).toEqual([]);
+  });
+
+  it('rejects a run now with a repeated tag', async () => {
+    const hub = await startTestHub();
+    const task = await createShellTask(hub, 'echo hi');
+
+    const response = await hub.api<ErrorBody>('POST', `/api/tasks/${task.id}/runs`, { tags: ['gpu', 'gpu'] });
+
+    expect(response.status).toBe(400);
+    expect(response.body.error.message).toContain('repeats the tag gpu');
+  });
+
+  it('keeps a job unchanged when an update marks a key secret that env does not set', async () => {
+    const hub = await startTestHub();
+    const task = await createShellTask(hub, 'echo hi');
+    const job = await hub.api<{ id: string }>('POST', '/api/jobs', { name: 'j', taskId: task.id, env: { API_KEY: 'k' } });
+
+    const response = await hub.api<ErrorBody>('PUT', `/api/jobs/${job.body.id}`, { secretEnv: ['API_KEYS'] });
+    const after = await hub.api<{ env: Record<string, string>; secretEnv?: string[] }>('GET', `/api/jobs/${job.body.id}`);
+
+    expect(response.status).toBe(400);
+    expect(response.body.error.field).toBe('secretEnv.0');
+    expect(after.body.env).toEqual({ API_KEY: 'k' });
+    expect(after.body.secretEnv).toBeUndefined();
   });
 
   it('creates, updates and deletes a job', async () => {
