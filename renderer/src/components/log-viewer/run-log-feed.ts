@@ -15,13 +15,13 @@ export const MAX_RECORDS = 5_000;
 
 export type FeedClient = Pick<HubClient, 'on' | 'request'>;
 
-interface Pushed<T> {
+export interface Pushed<T> {
   from: number;
   items: readonly T[];
 }
 
 /** Returns the items of a push at or after index `next`, and the index after the push. */
-function unseen<T>(push: Pushed<T>, next: number): { items: readonly T[]; next: number } {
+export function unseen<T>(push: Pushed<T>, next: number): { items: readonly T[]; next: number } {
   const end = push.from + push.items.length;
   if (end <= next) return { items: [], next };
   // NOTE: a push that starts past `next` leaves a gap; the lines in it are only in the download.

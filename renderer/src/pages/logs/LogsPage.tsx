@@ -4,24 +4,21 @@
 import { Anchor, Badge, Group, Select, Text } from '@mantine/core';
 import { useCallback, useMemo, useRef, useState } from 'react';
 import { Link } from 'react-router';
-import type { Run, StoredLogLine } from '../../../../electron/hub/model.js';
+import type { Run } from '../../../../electron/hub/model.js';
 import { useWhenConnected } from '../../api/hub-context.js';
 import { useLiveData, useRunChanges } from '../../api/live-data.js';
 import { LogViewer } from '../../components/log-viewer/LogViewer.js';
 import { useFrameCoalescer } from '../../components/log-viewer/use-run-log.js';
 import { Page } from '../../components/Page.js';
 import { PageHeader } from '../../components/PageHeader.js';
-
-interface LiveLine extends StoredLogLine {
-  runId: string;
-}
+import { LiveLines, type LiveLine } from './live-lines.js';
 
 /** Lines kept in the page; older ones are in each run's own log. */
 const MAX_LINES = 100_000;
 
 export function LogsPage() {
   const { jobs, agents } = useLiveData();
-  const lines = useRef<LiveLine[]>([]);
+  const live = useRef(new LiveLines(MAX_LINES));
   const [version, bump] = useFrameCoalescer();
   const [runs, setRuns] = useState<Map<string, Run>>(new Map());
   const [jobId, setJobId] = useState<string | null>(null);
@@ -30,10 +27,7 @@ export function LogsPage() {
   useWhenConnected((client) => {
     client.request('logs.follow').then((active) => setRuns((current) => new Map([...current, ...active.map((run) => [run.id, run] as const)])), () => undefined);
     const stop = client.on('log', (payload) => {
-      const added = payload.lines.map((line) => ({ ...line, runId: payload.runId }));
-      lines.current.push(...added);
-      if (lines.current.length > MAX_LINES) lines.current = lines.current.slice(-MAX_LINES);
-      bump();
+      if (live.current.add(payload.runId, payload.from, payload.lines) > 0) bump();
     });
     return () => {
       stop();
@@ -47,8 +41,8 @@ export function LogsPage() {
   }), []));
 
   const shown = useMemo(() => {
-    if (!jobId && !agentId) return lines.current;
-    return lines.current.filter((line) => {
+    if (!jobId && !agentId) return live.current.lines;
+    return live.current.lines.filter((line) => {
       const run = runs.get(line.runId);
       return (!jobId || run?.jobId === jobId) && (!agentId || run?.agentId === agentId);
     });
