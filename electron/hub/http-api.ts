@@ -82,7 +82,7 @@ export async function createHttpApi(options: HttpApiOptions): Promise<FastifyIns
     service.deleteTask(request.params.id);
     return reply.code(204).send();
   });
-  app.post<IdParams>('/api/tasks/:id/runs', async (request, reply) => reply.code(201).send(service.runTask(request.params.id, request.body)));
+  app.post<IdParams>('/api/tasks/:id/runs', async (request, reply) => reply.code(201).send(await service.runTask(request.params.id, request.body)));
 
   app.get('/api/jobs', async () => service.listJobs());
   app.post('/api/jobs', async (request, reply) => reply.code(201).send(service.createJob(request.body)));
@@ -92,7 +92,7 @@ export async function createHttpApi(options: HttpApiOptions): Promise<FastifyIns
     service.deleteJob(request.params.id);
     return reply.code(204).send();
   });
-  app.post<IdParams>('/api/jobs/:id/runs', async (request, reply) => reply.code(201).send(service.runJob(request.params.id)));
+  app.post<IdParams>('/api/jobs/:id/runs', async (request, reply) => reply.code(201).send(await service.runJob(request.params.id)));
   app.post<IdParams>('/api/jobs/:id/duplicate', async (request, reply) => reply.code(201).send(service.duplicateJob(request.params.id)));
   app.get('/api/jobs/overview', async () => service.jobsOverview());
   app.post('/api/jobs/bulk-update', async (request) => service.updateJobs(request.body));

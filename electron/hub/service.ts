@@ -73,8 +73,8 @@ export class HubService {
   previewSchedule(body: unknown): Date[] { return this.jobs.previewSchedule(body); }
 
   // Runs
-  runJob(id: string): Run { return this.runs.runJob(id); }
-  runTask(id: string, body: unknown): Run { return this.runs.runTask(id, body); }
+  runJob(id: string): Promise<Run> { return this.runs.runJob(id); }
+  runTask(id: string, body: unknown): Promise<Run> { return this.runs.runTask(id, body); }
   listRuns(query: unknown): Run[] { return this.runs.listRuns(query); }
   getRun(id: string): Run { return this.runs.getRun(id); }
   activeRuns(): Run[] { return this.runs.activeRuns(); }

@@ -33,8 +33,8 @@ async function populate(hub: TestHub): Promise<{ runId: string; taskId: string; 
     jobId ||= job.id;
   }
   const jobs = hub.service.listJobs();
-  hub.service.runJob(jobs[4]?.id ?? '');
-  const run = hub.service.runJob(jobs[0]?.id ?? '');
+  await hub.service.runJob(jobs[4]?.id ?? '');
+  const run = await hub.service.runJob(jobs[0]?.id ?? '');
   await waitFor(() => (hub.runs.get(run.id)?.logLines ?? 0) > 20, 15_000, 'run output');
   return { runId: run.id, taskId: node.body.id, jobId };
 }

@@ -103,6 +103,20 @@ describe.runIf(canMount)('full or read-only data directory', () => {
     expect(afterFree).toEqual(numberedLines(1, 210).map((line) => line.m));
   });
 
+  it('hub tells the caller when a run it queued could not be stored', { timeout: 30_000 }, async () => {
+    const disk = await mountSmallDisk(8 * 1024 * 1024);
+    const hub = await startTestHub({ dataDir: join(disk.dir, 'hub') });
+    const task = await createShellTask(hub, 'echo hi');
+    await disk.fill();
+
+    const response = await hub.api<{ error: { code: string; message: string } }>('POST', `/api/tasks/${task.id}/runs`, {});
+    await disk.free();
+
+    expect(response.status).toBe(503);
+    expect(response.body.error.code).toBe('unavailable');
+    expect(response.body.error.message).toMatch(/^run \S+ is queued, but its record could not be written to disk/);
+  });
+
   it('agent keeps events in memory when its disk is full', { timeout: 60_000 }, async () => {
     const hub = await startTestHub();
     const disk = await mountSmallDisk(8 * 1024 * 1024);

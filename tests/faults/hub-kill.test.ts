@@ -35,6 +35,33 @@ describe('hub killed with SIGKILL', () => {
     expect(run?.agentOfflineSince).not.toBeNull();
   });
 
+  it('keeps every run it confirmed during a burst', { timeout: 60_000 }, async () => {
+    const dataDir = await tempDir('hub-burst');
+    const hub = await startHubProcess(dataDir);
+    const task = (await hub.api<{ id: string }>('POST', '/api/tasks', { name: 'hi', runtime: 'shell', source: 'echo hi' })).body;
+    const confirmed: string[] = [];
+    let killed: Promise<unknown> | null = null;
+
+    // No agent takes them, so every run stays queued; the kill lands while replies are still coming.
+    await Promise.all(
+      Array.from({ length: 300 }, () =>
+        hub.api<{ id: string }>('POST', `/api/tasks/${task.id}/runs`, {}).then(
+          (response) => {
+            if (response.status === 201) confirmed.push(response.body.id);
+            if (confirmed.length >= 60) killed ??= hub.kill('SIGKILL');
+          },
+          () => undefined,
+        ),
+      ),
+    );
+    await killed;
+    const restarted = await startHubProcess(dataDir, { adminToken: hub.adminToken, agentToken: hub.agentToken });
+    const statuses = await Promise.all(confirmed.map(async (id) => (await restarted.api<Run>('GET', `/api/runs/${id}`)).status));
+
+    expect(confirmed.length).toBeGreaterThanOrEqual(60);
+    expect(statuses.filter((status) => status !== 200)).toEqual([]);
+  });
+
   it('carries runs and schedule over a restart', { timeout: 90_000 }, async () => {
     const dataDir = await tempDir('hub-kill');
     const hub = await startHubProcess(dataDir);
