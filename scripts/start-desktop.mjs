@@ -20,7 +20,9 @@ const require = createRequire(import.meta.url);
 const MODES = ['preview', 'dev'];
 
 const MISSING_BINARY_MESSAGE = `The Electron binary is not installed, so the desktop app cannot start.
-npm installed the electron package without it (ELECTRON_SKIP_BINARY_DOWNLOAD was set).
+npm installed the electron package without it: ELECTRON_SKIP_BINARY_DOWNLOAD was set,
+install scripts were skipped (--ignore-scripts, or an npm that runs only the
+scripts package.json lists under allowScripts), or the download failed.
 
 To download it, with network access and ELECTRON_SKIP_BINARY_DOWNLOAD unset, run:
   node node_modules/electron/install.js
