@@ -31,6 +31,8 @@ Options:
                      (default: ~/.farmboy)
   --agent-port PORT  TCP port agents connect to over TLS (default: the port saved
                      in Settings, else ${DEFAULT_AGENT_PORT})
+  --agent-host HOST  address the agent port listens on (default: 0.0.0.0, every
+                     interface); the join command names it
   --insecure         serve the agent port as plain http:// and ws:// without TLS;
                      agents must be started with --insecure too (trusted networks only)
   --ui-host HOST     address the web UI and API listen on (default: 0.0.0.0 when
@@ -68,6 +70,7 @@ class UsageError extends Error {}
 interface CliOptions {
   dataDir: string;
   agentPort: number | undefined;
+  agentHost: string | undefined;
   uiHost: string | undefined;
   uiPort: number | undefined;
   insecure: boolean;
@@ -98,6 +101,7 @@ function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
       options: {
         'data-dir': { type: 'string' },
         'agent-port': { type: 'string' },
+        'agent-host': { type: 'string' },
         'ui-host': { type: 'string' },
         'ui-port': { type: 'string' },
         'log-level': { type: 'string' },
@@ -114,6 +118,7 @@ function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
   return {
     dataDir: resolve(values['data-dir'] ?? join(homedir(), '.farmboy')),
     agentPort: parsePort('agent-port', values['agent-port']),
+    agentHost: values['agent-host'],
     uiHost: values['ui-host'],
     uiPort: parsePort('ui-port', values['ui-port']),
     insecure: values.insecure === true,
@@ -128,7 +133,7 @@ from an impostor. Use it only on a network you trust.
 
 function printBanner(hub: Hub, options: CliOptions): void {
   const uiHost = hub.uiHost === '0.0.0.0' ? '127.0.0.1' : hub.uiHost;
-  const agentUrl = `${hub.insecure ? 'http' : 'https'}://${reachableHost(undefined)}:${hub.agentPort}`;
+  const agentUrl = `${hub.insecure ? 'http' : 'https'}://${reachableHost(options.agentHost)}:${hub.agentPort}`;
   const lines = [
     '',
     `Farmboy hub ${HUB_VERSION} is running.`,
@@ -312,6 +317,7 @@ export async function main(argv: string[]): Promise<number> {
     hub = await startHub({
       dataDir: options.dataDir,
       agentPort: options.agentPort,
+      agentHost: options.agentHost,
       uiHost: options.uiHost,
       uiPort: options.uiPort,
       insecure: options.insecure,

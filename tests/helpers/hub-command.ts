@@ -58,7 +58,7 @@ export interface HubCommandOptions {
 export async function startHubCommand(dataDir: string, options: HubCommandOptions = {}): Promise<HubCommand> {
   const adminToken = options.adminToken ?? randomBytes(24).toString('hex');
   const agentToken = options.agentToken ?? randomBytes(24).toString('hex');
-  const child = spawn(process.execPath, [HUB_BIN, '--data-dir', dataDir, '--agent-port', '0', '--ui-port', '0', '--log-level', options.logLevel ?? 'warn'], {
+  const child = spawn(process.execPath, [HUB_BIN, '--data-dir', dataDir, '--agent-port', '0', '--agent-host', '127.0.0.1', '--ui-port', '0', '--log-level', options.logLevel ?? 'warn'], {
     env: { ...process.env, FARMBOY_ADMIN_TOKEN: adminToken, FARMBOY_AGENT_TOKEN: agentToken, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

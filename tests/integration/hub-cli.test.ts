@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ROOT, cleanup, onCleanup, tempDir, waitFor } from '../helpers/fleet.js';
@@ -23,17 +24,30 @@ function runHub(args: string[], env: Record<string, string> = {}): HubProcess {
   return { output: () => output, exited, kill: (signal = 'SIGTERM') => void child.kill(signal) };
 }
 
+/** IPv4 addresses with a socket listening on `port`, from /proc/net/tcp (Linux). */
+function listeningAddresses(port: number): string[] {
+  const listening = readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((fields) => fields[3] === '0A' && Number.parseInt(fields[1]?.split(':')[1] ?? '', 16) === port);
+  // The address is four bytes in host order (little-endian here), written in hex.
+  return listening.map((fields) => (fields[1]?.split(':')[0]?.match(/../g) ?? []).reverse().map((byte) => Number.parseInt(byte, 16)).join('.'));
+}
+
 describe('farmboy-hub command', () => {
   it('prints the UI address and a join command', async () => {
     const dataDir = await tempDir('cli');
-    const hub = runHub(['--data-dir', dataDir, '--agent-port', '0', '--ui-port', '0'], { FARMBOY_ADMIN_TOKEN: 'admin-secret', FARMBOY_AGENT_TOKEN: 'join-secret' });
+    const hub = runHub(['--data-dir', dataDir, '--agent-port', '0', '--agent-host', '127.0.0.1', '--ui-port', '0'], { FARMBOY_ADMIN_TOKEN: 'admin-secret', FARMBOY_AGENT_TOKEN: 'join-secret' });
 
     const banner = await waitFor(() => /Join an agent[^\n]*\n[^\n]+\n/.exec(hub.output())?.input, 20_000, 'banner');
     const uiUrl = /Web UI:\s+(http:\/\/127\.0\.0\.1:\d+)\/#token=admin-secret/.exec(banner)?.[1];
     const health = await fetch(`${uiUrl}/api/health`, { headers: { authorization: 'Bearer admin-secret' } });
     hub.kill('SIGTERM');
 
-    expect(banner).toMatch(/npx farmboy-agent --hub https:\/\/\S+:\d+ --token join-secret --fingerprint sha256:[0-9a-f]{64}/);
+    const agentPort = Number(/--hub https:\/\/127\.0\.0\.1:(\d+) --token join-secret --fingerprint sha256:[0-9a-f]{64}/.exec(banner)?.[1]);
+    expect(agentPort).toBeGreaterThan(0);
+    expect(listeningAddresses(agentPort)).toEqual(['127.0.0.1']);
     expect(health.status).toBe(200);
     expect(await hub.exited).toBe(0);
     expect(hub.output()).not.toContain('"admin-secret"');
