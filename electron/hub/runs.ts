@@ -326,7 +326,10 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
         carried.add(run.id);
         acked[run.id] = run.lastSeq;
         this.fleet.noteAssigned(agentId, run.id, 0);
-        if (run.agentOfflineSince !== null) this.put({ ...run, agentOfflineSince: null });
+        if (run.agentOfflineSince !== null) {
+          this.put({ ...run, agentOfflineSince: null });
+          this.systemLine(run.id, now, 'agent reconnected; the run continues');
+        }
         // A cancel sent while the connection was failing may never have arrived.
         const reason = this.pendingCancelReason(run, now);
         if (reason !== null) cancel.push({ ...ref, reason });
