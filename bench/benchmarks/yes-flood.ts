@@ -6,6 +6,7 @@
  */
 import { stat, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { LIMITS } from 'farmboy-agent/protocol';
 import { startAgentProcesses } from '../lib/agents.js';
 import { sleep, waitUntil, type Benchmark } from '../lib/context.js';
 import { createTask, runTask, type HubProcess, startHubProcess } from '../lib/hub.js';
@@ -80,7 +81,8 @@ export const yesFloodBenchmark: Benchmark = {
     context.log(`stored ${(storedBytes / MB).toFixed(1)} MB for ${final.logLines} lines; drain ${((final.finishedAt ?? 0) - endedAt).toFixed(0)} ms`);
     return {
       figures: [
-        { key: 'stored-bytes', label: `bytes stored by the hub for ${seconds} s of yes`, unit: 'MB', value: storedBytes / MB, budget: { op: '<=', value: 100.1 } },
+        // The per-run cap counts what the hub stores, and the hub's own lines may pass it by a few hundred bytes.
+        { key: 'stored-bytes', label: `bytes stored by the hub for ${seconds} s of yes (the per-run cap)`, unit: 'MB', value: storedBytes / MB, budget: { op: '<=', value: LIMITS.maxRunLogBytes / MB + 0.1 } },
         { key: 'log-bytes', label: 'the run\'s logBytes (message bytes only)', unit: 'MB', value: final.logBytes / MB },
         { key: 'drain-ms', label: 'run still running after its task ended', unit: 'ms', value: (final.finishedAt ?? 0) - endedAt },
         { key: 'agent-peak-rss', label: 'agent peak resident memory during the run', unit: 'MB', value: peakRss / MB, budget: { op: '<=', value: 150 } },
