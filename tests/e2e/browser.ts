@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { ROOT, cleanup, onCleanup, startTestHub, type TestHub } from '../helpers/fleet.js';
@@ -79,11 +80,18 @@ export async function screenshot(page: Page, name: string, scheme: Scheme): Prom
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}-${scheme}.png`), fullPage: false });
 }
 
-/** Waits until the address's hash route matches `pattern`; hash changes are not page loads, so waitForURL does not fit. */
-export async function waitForRoute(page: Page, pattern: RegExp): Promise<string> {
-  // A string expression: the tests are compiled without the DOM's types.
-  const handle = await page.waitForFunction(`new RegExp(${JSON.stringify(pattern.source)}).test(window.location.hash) && window.location.hash`);
-  return (await handle.jsonValue()) as string;
+/**
+ * Waits until the address's hash route matches `pattern`; hash changes are not page loads, so waitForURL does not fit.
+ * It polls from here: waitForFunction with a string polls through eval in the page, which the UI's CSP forbids.
+ */
+export async function waitForRoute(page: Page, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const hash = (await page.evaluate('window.location.hash')) as string;
+    if (pattern.test(hash)) return hash;
+    if (Date.now() > deadline) throw new Error(`the route stayed at "${hash}", not matching ${String(pattern)}, for ${timeoutMs} ms`);
+    await sleep(25);
+  }
 }
 
 /** Moves the single-page app to a route, as a click on a link would. */
