@@ -55,13 +55,22 @@ export interface RunTimings {
   assignTimeoutMs: number;
   /** Margin past a run's timeout before the hub cancels it itself, then as much again before it ends it. */
   timeoutMarginMs: number;
+  /**
+   * How long runs found queued at start wait before they are placed, so an
+   * agent that received one just before the previous hub stopped can report
+   * it first. Agents retry a lost connection after 0.5 to 1.5 s, then 1 to 3 s.
+   */
+  restoreHoldMs: number;
 }
 
 export const DEFAULT_TIMINGS: Omit<RunTimings, 'agentGraceMs'> = {
   cancelGraceMs: 30_000,
   assignTimeoutMs: 30_000,
   timeoutMarginMs: 15_000,
+  restoreHoldMs: 5_000,
 };
+
+const RESTORE_HOLD_REASON = 'waiting a few seconds for agents to reconnect after the hub restarted';
 
 export class RunManager extends EventEmitter<RunManagerEvents> {
   private readonly active = new Map<string, Run>();
@@ -110,7 +119,11 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
         this.log.info({ runId: stored.id, recordSeq: stored.lastSeq, outputSeq: scan.lastSeq }, 'run sequence number taken from its stored output');
       }
       const run: Run = { ...stored, lastSeq, logLines: scan.logLines, logBytes: scan.logBytes, recordCount: scan.recordCount };
-      const restored = run.status === 'queued' ? run : { ...run, agentOfflineSince: now };
+      // A queued run may have reached an agent just before the previous hub stopped: it waits a moment for agents to report it.
+      const restored: Run =
+        run.status === 'queued'
+          ? { ...run, notBefore: Math.max(run.notBefore ?? 0, now + this.timings.restoreHoldMs), waitingReason: run.waitingReason ?? RESTORE_HOLD_REASON }
+          : { ...run, agentOfflineSince: now };
       this.active.set(run.id, restored);
       this.logLineCounts.set(run.id, scan.totalLogLines);
       this.queue.update(run.id, undefined, restored);
@@ -335,6 +348,12 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
         if (reason !== null) cancel.push({ ...ref, reason });
         continue;
       }
+      if (run && run.status === 'queued' && run.attempt === ref.attempt && this.adopt(run, agentId, now)) {
+        // The assignment reached the agent, but the hub stopped before it stored it: the agent's copy is the run.
+        carried.add(run.id);
+        acked[run.id] = run.lastSeq;
+        continue;
+      }
       acked[ref.runId] = ACK_ALL;
       cancel.push(ref);
       // The agent may still hold events of this older attempt until it reads the hello reply.
@@ -355,6 +374,23 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
     // The acked numbers must be on disk before the agent drops what they cover.
     if (!(await this.persist(Object.keys(acked)))) return { cancel, acked: {} };
     return { cancel, acked };
+  }
+
+  /**
+   * Takes a queued run as assigned to the agent that reports running it. A
+   * hub that stopped between sending an assignment and storing it restarts
+   * with the run queued; sending it again would run it twice.
+   */
+  private adopt(run: Run, agentId: string, now: number): boolean {
+    const assigned = assign(run, agentId);
+    if (!assigned) return false;
+    this.put(assigned);
+    this.fleet.noteAssigned(agentId, run.id, now);
+    this.assignedAt.set(run.id, now);
+    const agentName = this.fleet.get(agentId)?.record.name ?? agentId;
+    this.systemLine(run.id, now, `attempt ${run.attempt} was already on agent ${agentName} when the hub restarted; it continues there`);
+    this.log.info({ runId: run.id, agentId, attempt: run.attempt }, 'run taken over from the agent that reported it');
+    return true;
   }
 
   /** Returns the reason the hub still wants a carried run stopped, or null when it does not. */

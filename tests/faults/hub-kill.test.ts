@@ -2,11 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Run } from '../../electron/hub/model.js';
 import { openStore } from '../../electron/hub/store/index.js';
-import { cleanup, onCleanup, startAgent, startTestHub, tempDir, waitFor } from '../helpers/fleet.js';
+import { cleanup, createShellTask, onCleanup, startAgent, startTestHub, tempDir, waitFor } from '../helpers/fleet.js';
 import { makeRun } from '../store/helpers.js';
 import { startHubProcess, type HubProcess } from './helpers/hub-process.js';
 import { TcpProxy } from './helpers/proxy.js';
 import { countingTask, duplicates, expectedLines, taskLines } from './helpers/tasks.js';
+import { connectRawAgent } from '../security/helpers.js';
 
 afterEach(cleanup);
 
@@ -60,6 +61,32 @@ describe('hub killed with SIGKILL', () => {
 
     expect(confirmed.length).toBeGreaterThanOrEqual(60);
     expect(statuses.filter((status) => status !== 200)).toEqual([]);
+  });
+
+  it('takes over a queued run that an agent reports, and keeps it from others meanwhile', { timeout: 30_000 }, async () => {
+    // The previous hub sent the assignment and stopped before it stored it: the run is queued on disk.
+    const dataDir = await tempDir('hub-takeover');
+    const first = await startTestHub({ dataDir });
+    const task = await createShellTask(first, 'echo hi');
+    await first.stop();
+    const store = await openStore(dataDir);
+    store.runs.put(makeRun({ id: 'run-1', status: 'queued', jobId: null, jobName: null, taskId: task.id }));
+    await store.close();
+    const hub = await startTestHub({ dataDir, timings: { restoreHoldMs: 3_000 } });
+
+    const bystander = await connectRawAgent(hub, 'agent-b', null, [], []);
+    const offered: string[] = [];
+    bystander.socket.on('assign', (assignment: { runId: string }) => offered.push(assignment.runId));
+    await sleep(500);
+    await connectRawAgent(hub, 'agent-a', null, [{ runId: 'run-1', attempt: 1 }], []);
+    const run = hub.runs.get('run-1');
+    const log = await hub.api<string>('GET', '/api/runs/run-1/log');
+
+    expect(offered).toEqual([]);
+    expect(run?.status).toBe('assigned');
+    expect(run?.agentId).toBe('agent-a');
+    expect(run?.attempt).toBe(1);
+    expect(log.body).toContain('attempt 1 was already on agent agent-a when the hub restarted');
   });
 
   it('carries runs and schedule over a restart', { timeout: 90_000 }, async () => {
