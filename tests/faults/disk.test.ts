@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -111,10 +111,18 @@ describe.runIf(canMount)('full or read-only data directory', () => {
 
     const response = await hub.api<{ error: { code: string; message: string } }>('POST', `/api/tasks/${task.id}/runs`, {});
     await disk.free();
+    const runId = /^run (\S+) is queued/.exec(response.body.error.message)?.[1] ?? 'missing';
+    // Nothing else writes on this idle hub: the store retries by itself once there is room.
+    const stored = await waitFor(async () => {
+      const dir = join(disk.dir, 'hub', 'runs');
+      const texts = await Promise.all((await readdir(dir)).map((name) => readFile(join(dir, name), 'utf8')));
+      return texts.some((text) => text.includes(runId));
+    }, 10_000, 'the run record written once the disk had room');
 
     expect(response.status).toBe(503);
     expect(response.body.error.code).toBe('unavailable');
     expect(response.body.error.message).toMatch(/^run \S+ is queued, but its record could not be written to disk/);
+    expect(stored).toBe(true);
   });
 
   it('agent keeps events in memory when its disk is full', { timeout: 60_000 }, async () => {

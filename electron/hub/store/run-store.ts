@@ -135,7 +135,11 @@ export class SegmentRunStore implements RunStore {
   /** Writes every pending put to today's segment, durably. */
   flush(): Promise<void> {
     this.clearTimer();
-    return this.queue.run(() => this.writePending());
+    return this.queue.run(() => this.writePending()).catch((err: unknown) => {
+      // The records stay pending; the timer retries them even when nothing else writes again.
+      this.schedule(Math.max(this.flushIntervalMs, 1000));
+      throw err;
+    });
   }
 
   /**
