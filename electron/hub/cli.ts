@@ -93,6 +93,13 @@ function parseLogLevel(value: string | undefined): string | undefined {
   throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
 }
 
+/** An empty host would make the port listen on every address, IPv6 included: wider than the default, so it is refused. */
+function parseHost(option: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.trim() === '') throw new UsageError(`--${option} needs an address, such as 127.0.0.1 or 0.0.0.0`);
+  return value.trim();
+}
+
 function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
   let values;
   try {
@@ -118,8 +125,8 @@ function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
   return {
     dataDir: resolve(values['data-dir'] ?? join(homedir(), '.farmboy')),
     agentPort: parsePort('agent-port', values['agent-port']),
-    agentHost: values['agent-host'],
-    uiHost: values['ui-host'],
+    agentHost: parseHost('agent-host', values['agent-host']),
+    uiHost: parseHost('ui-host', values['ui-host']),
     uiPort: parsePort('ui-port', values['ui-port']),
     insecure: values.insecure === true,
     logLevel: parseLogLevel(values['log-level']),
@@ -354,6 +361,7 @@ function describeStartError(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') return `${error.message}. Another program (or another hub) uses that port; pick another with --agent-port or --ui-port.`;
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return `${error.message}. This machine has no such address; give --agent-host or --ui-host one of its own addresses, or 0.0.0.0 for all of them.`;
     return error.message;
   }
   return String(error);

@@ -26,17 +26,18 @@ function patchOf<Shape extends z.ZodRawShape>(schema: z.ZodObject<Shape>) {
 const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 const tag = z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -');
 
-/** A list of tags, each at most once: a repeated tag is more likely a typo for another one than meant twice. */
-export const tagListSchema = z
-  .array(tag)
-  .max(32)
-  .superRefine((tags, ctx) => {
+/** Rejects a list that names an entry twice: a repeat is more likely a typo for another entry than meant. */
+function noRepeats(what: string) {
+  return (values: readonly string[], ctx: z.RefinementCtx) => {
     const seen = new Set<string>();
-    for (const [index, value] of tags.entries()) {
-      if (seen.has(value)) ctx.addIssue({ code: 'custom', path: [index], message: `repeats the tag ${value}` });
+    for (const [index, value] of values.entries()) {
+      if (seen.has(value)) ctx.addIssue({ code: 'custom', path: [index], message: `repeats the ${what} ${value}` });
       seen.add(value);
     }
-  });
+  };
+}
+
+export const tagListSchema = z.array(tag).max(32).superRefine(noRepeats('tag'));
 
 // ---------------------------------------------------------------------------
 // Tasks
@@ -128,7 +129,7 @@ export const jobInputSchema = z.strictObject({
   catchUp: catchUpPolicySchema.default('none'),
   env: envSchema.default({}),
   /** Keys of `env` whose values are secret: stored encrypted, returned only encrypted, masked in output. */
-  secretEnv: z.array(z.string().min(1).max(256)).max(256).optional(),
+  secretEnv: z.array(z.string().min(1).max(256)).max(256).superRefine(noRepeats('key')).optional(),
 });
 export type JobInput = z.infer<typeof jobInputSchema>;
 export const jobPatchSchema = patchOf(jobInputSchema);

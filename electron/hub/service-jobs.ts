@@ -128,7 +128,13 @@ export class JobService {
     const now = Date.now();
     const updated = ids.map((id, index) => {
       const job: Job = this.secrets.sealJob({ ...this.findJob(id, `ids.${index}`), ...changes, updatedAt: now });
-      this.checkJob(job);
+      try {
+        this.checkJob(job);
+      } catch (error: unknown) {
+        // The patch is the same for every job, so the job it fails on is what the caller needs to know.
+        if (error instanceof HubError && error.code === 'invalid') throw invalid(`ids.${index}.${error.field ?? 'patch'}`, `job ${id}: ${error.message}`);
+        throw error;
+      }
       return job;
     });
     for (const job of updated) {

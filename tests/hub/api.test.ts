@@ -154,6 +154,29 @@ describe('HTTP API', () => {
     expect(after.body.secretEnv).toBeUndefined();
   });
 
+  it('names the job a bulk update fails on', async () => {
+    const hub = await startTestHub();
+    const task = await createShellTask(hub, 'echo hi');
+    const plain = await hub.api<{ id: string }>('POST', '/api/jobs', { name: 'plain', taskId: task.id });
+    const sealed = await hub.api<{ id: string }>('POST', '/api/jobs', { name: 'sealed', taskId: task.id, env: { S: 'x' }, secretEnv: ['S'] });
+
+    const response = await hub.api<ErrorBody>('POST', '/api/jobs/bulk-update', { ids: [plain.body.id, sealed.body.id], patch: { env: { B: '1' } } });
+
+    expect(response.status).toBe(400);
+    expect(response.body.error.field).toBe('ids.1.secretEnv.0');
+    expect(response.body.error.message).toContain(`job ${sealed.body.id}`);
+  });
+
+  it('rejects a secret key named twice', async () => {
+    const hub = await startTestHub();
+    const task = await createShellTask(hub, 'echo hi');
+
+    const response = await hub.api<ErrorBody>('POST', '/api/jobs', { name: 'j', taskId: task.id, env: { A: '1' }, secretEnv: ['A', 'A'] });
+
+    expect(response.status).toBe(400);
+    expect(response.body.error.message).toContain('repeats the key A');
+  });
+
   it('creates, updates and deletes a job', async () => {
     const hub = await startTestHub();
     const task = await createShellTask(hub, 'echo hi');

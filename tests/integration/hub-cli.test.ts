@@ -58,11 +58,20 @@ describe('farmboy-hub command', () => {
     [['--agent-port', '70000'], '--agent-port must be a port number'],
     [['--colour'], "Unknown option '--colour'"],
     [['--log-level', 'loud'], '--log-level must be one of'],
+    [['--agent-host', ''], '--agent-host needs an address'],
   ])('rejects bad options %j', async (args, message) => {
     const hub = runHub(args);
 
     expect(await hub.exited).toBe(2);
     expect(hub.output()).toContain(message);
+  });
+
+  it('explains an agent address this machine does not have', async () => {
+    // 192.0.2.1 is reserved for documentation, so no machine here has it; binding fails without any traffic.
+    const hub = runHub(['--data-dir', await tempDir('cli-host'), '--agent-host', '192.0.2.1', '--agent-port', '0', '--ui-port', '0']);
+
+    expect(await hub.exited).toBe(1);
+    expect(hub.output()).toContain('give --agent-host or --ui-host one of its own addresses');
   });
 
   it('explains a data dir it cannot create', async () => {
