@@ -79,7 +79,7 @@ const directorySyncs = new Map<string, { running: Promise<void>; queued: Promise
 /**
  * Flushes directory entry changes (new files, renames, unlinks) to disk.
  * Windows cannot open a directory for this, and NTFS journals renames itself,
- * so it does nothing there.
+ * so it does nothing there. NOTE: the Windows path is not exercised by the tests.
  *
  * Calls share syncs: a call resolves after a sync that started after it was
  * made, and every call that arrives while one sync runs waits for the same
@@ -89,18 +89,17 @@ const directorySyncs = new Map<string, { running: Promise<void>; queued: Promise
 export function syncDirectory(dir: string): Promise<void> {
   if (process.platform === 'win32') return Promise.resolve();
   const entry = directorySyncs.get(dir);
-  if (!entry) {
-    const running = runDirectorySync(dir);
-    directorySyncs.set(dir, { running, queued: null });
-    return running;
-  }
-  entry.queued ??= entry.running.catch(() => undefined).then(() => {
-    // The queued sync starts now and becomes the running one; calls from here on queue behind it.
-    const running = runDirectorySync(dir);
-    directorySyncs.set(dir, { running, queued: null });
-    return running;
-  });
+  if (!entry) return startDirectorySync(dir);
+  // The queued sync starts once the running one ends; calls from then on queue behind it.
+  entry.queued ??= entry.running.catch(() => undefined).then(() => startDirectorySync(dir));
   return entry.queued;
+}
+
+/** Starts a sync of `dir` and records it as the one under way. */
+function startDirectorySync(dir: string): Promise<void> {
+  const running = runDirectorySync(dir);
+  directorySyncs.set(dir, { running, queued: null });
+  return running;
 }
 
 function runDirectorySync(dir: string): Promise<void> {
