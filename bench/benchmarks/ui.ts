@@ -69,8 +69,8 @@ const SCROLL_SCRIPT = `(async () => {
 
 async function floodIntoViewer(context: BenchContext, hub: HubProcess, page: Page, lines: number): Promise<void> {
   await startAgentProcesses(context, hub, [{ name: 'ui-flood', slots: 1 }]);
-  // The page gets a run's last 5,000 lines when it starts watching and every line after; the pause lets it
-  // start watching before the task writes, so the viewer ends up with all of them.
+  // The page gets a run's last 5,000 lines when it starts watching, and every line after that.
+  // The pause lets it start watching before the task writes, so the viewer ends up with all of them.
   const script = `sleep 2\nawk 'BEGIN { for (i = 1; i <= ${lines}; i++) printf "%08d %070d\\n", i, 0 }'\n`;
   const taskId = await createTask(hub, 'shell', script);
   const runId = await runTask(hub, taskId);

@@ -93,7 +93,10 @@ function parseLogLevel(value: string | undefined): string | undefined {
   throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
 }
 
-/** An empty host would make the port listen on every address, IPv6 included: wider than the default, so it is refused. */
+/**
+ * Returns the trimmed value of a host option. An empty one is rejected, because it would make the port
+ * listen on every address, IPv6 included, which is wider than the default.
+ */
 function parseHost(option: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (value.trim() === '') throw new UsageError(`--${option} needs an address, such as 127.0.0.1 or 0.0.0.0`);

@@ -27,11 +27,11 @@ const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at 
 const tag = z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -');
 
 /** Rejects a list that names an entry twice: a repeat is more likely a typo for another entry than meant. */
-function noRepeats(what: string) {
+function noRepeats(entryKind: string) {
   return (values: readonly string[], ctx: z.RefinementCtx) => {
     const seen = new Set<string>();
     for (const [index, value] of values.entries()) {
-      if (seen.has(value)) ctx.addIssue({ code: 'custom', path: [index], message: `repeats the ${what} ${value}` });
+      if (seen.has(value)) ctx.addIssue({ code: 'custom', path: [index], message: `repeats the ${entryKind} ${value}` });
       seen.add(value);
     }
   };

@@ -140,7 +140,7 @@ describe('HTTP API', () => {
     expect(response.body.error.message).toContain('repeats the tag gpu');
   });
 
-  it('keeps a job unchanged when an update marks a key secret that env does not set', async () => {
+  it('leaves a job unchanged on an unset secret key', async () => {
     const hub = await startTestHub();
     const task = await createShellTask(hub, 'echo hi');
     const job = await hub.api<{ id: string }>('POST', '/api/jobs', { name: 'j', taskId: task.id, env: { API_KEY: 'k' } });

@@ -16,7 +16,7 @@ describe('live lines of every run', () => {
     expect(live.lines.map((entry) => `${entry.runId}:${entry.m}`)).toEqual(['a:a0', 'a:a1', 'b:b5', 'a:a2']);
   });
 
-  it('ignores a push that holds only lines already shown', () => {
+  it('ignores a push of shown lines', () => {
     const live = new LiveLines(100);
     live.add('a', 3, [line('a3'), line('a4')]);
 

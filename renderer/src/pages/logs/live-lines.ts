@@ -1,7 +1,7 @@
 /**
- * The lines of the live logs page: every run's pushes in arrival order,
- * each line at most once. After a reconnect the hub may push lines the page
- * has already shown; their index in the run's log tells them apart.
+ * Lines of the live logs page, in the order their pushes arrived. After a
+ * reconnect the hub may push lines the page has already shown, so each push
+ * is cut by the line's index in its run's log (`unseen`).
  */
 import type { StoredLogLine } from '../../../../electron/hub/model.js';
 import { unseen } from '../../components/log-viewer/run-log-feed.js';
