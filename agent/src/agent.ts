@@ -18,7 +18,8 @@ import { agentEnvironment } from './runner/run.js';
 import { LeftoverSweeper } from './runner/leftovers.js';
 import { SpareFiles } from './runner/spare-files.js';
 import type { RunSettings } from './runner/types.js';
-import { WarmPool } from './runner/warm-pool.js';
+import { WarmPool, taskHostKind } from './runner/warm-pool.js';
+import { warmShellKind } from './runner/warm-shell.js';
 import { AGENT_VERSION } from './version.js';
 
 export interface AgentConfig extends AgentOptions {
@@ -37,13 +38,15 @@ const MAX_HELLO_RUNS = 2_000;
 const FLUSH_TIMEOUT_MS = 5_000;
 const STDIO_GRACE_MS = 5_000;
 const READY_TIMEOUT_MS = 15_000;
+const SHELL_REFILL_DELAY_MS = 50;
 
 export class Agent {
   /** Resolves after a graceful stop; rejects with an AgentError when the hub refuses the agent or cannot be reached. */
   readonly done: Promise<void>;
   private readonly outbox: Outbox;
   private readonly runs: RunManager;
-  private readonly warmPool: WarmPool | null;
+  private readonly warmHosts: WarmPool | null;
+  private readonly warmShells: WarmPool | null;
   private readonly spares: SpareFiles;
   private readonly leftovers: LeftoverSweeper;
   private readonly baseEnv = agentEnvironment();
@@ -69,15 +72,29 @@ export class Agent {
     if (config.recovered) this.outbox.recover(config.recovered.events, config.recovered.interrupted);
     this.spares = new SpareFiles({ dataDir: config.dataDir, count: config.slots, log: config.log.child({ component: 'spares' }) });
     this.leftovers = new LeftoverSweeper(config.log.child({ component: 'leftovers' }));
-    this.warmPool =
+    this.warmHosts =
       config.warmHosts > 0
         ? new WarmPool({
-            taskHostPath: this.taskHostPath(),
+            kind: taskHostKind(this.taskHostPath()),
             idleCwd: config.dataDir,
             env: this.baseEnv,
-            maxHosts: config.warmHosts,
+            maxProcesses: config.warmHosts,
             readyTimeoutMs: READY_TIMEOUT_MS,
-            log: config.log.child({ component: 'warm-pool' }),
+            log: config.log.child({ component: 'warm-hosts' }),
+          })
+        : null;
+    // No warm shells on Windows, where shell tasks run in cmd.exe.
+    this.warmShells =
+      config.warmShells > 0 && process.platform !== 'win32'
+        ? new WarmPool({
+            kind: warmShellKind,
+            idleCwd: config.dataDir,
+            env: this.baseEnv,
+            maxProcesses: config.warmShells,
+            readyTimeoutMs: READY_TIMEOUT_MS,
+            // Long enough for the hub to fill a slot that a finished run freed, so a busy agent keeps none.
+            refillDelayMs: SHELL_REFILL_DELAY_MS,
+            log: config.log.child({ component: 'warm-shells' }),
           })
         : null;
     this.runs = new RunManager({
@@ -134,7 +151,7 @@ export class Agent {
 
   /** Kills every run's process group at once; for a second signal or process exit. */
   killAllNow(): void {
-    this.warmPool?.stop();
+    this.stopWarmPools();
     this.runs.killAllNow();
   }
 
@@ -152,11 +169,16 @@ export class Agent {
     if (!flushed) log.warn({ runs: this.outbox.pendingRuns().length }, 'stopping with events the hub has not acknowledged, kept in the spool for the next start');
     this.connection.close();
     this.outbox.close();
-    this.warmPool?.stop();
+    this.stopWarmPools();
     await this.leftovers.flush();
     await this.config.recovered?.spool.close();
     log.info({}, 'agent stopped');
     this.resolveDone();
+  }
+
+  private stopWarmPools(): void {
+    this.warmHosts?.stop();
+    this.warmShells?.stop();
   }
 
   /** Stops all runs and rejects `done`, because the hub refused the agent and its runs could never report. */
@@ -167,7 +189,7 @@ export class Agent {
     this.runs.cancelAll('agent_stopping');
     await this.runs.waitIdle(this.config.killGraceMs + 1_000);
     this.outbox.close();
-    this.warmPool?.stop();
+    this.stopWarmPools();
     await this.config.recovered?.spool.close();
     this.rejectDone(error);
   }
@@ -241,7 +263,8 @@ export class Agent {
       stdioGraceMs: STDIO_GRACE_MS,
       readyTimeoutMs: READY_TIMEOUT_MS,
       taskHostPath: this.taskHostPath(),
-      ...(this.warmPool === null ? {} : { warmPool: this.warmPool }),
+      ...(this.warmHosts === null ? {} : { warmHosts: this.warmHosts }),
+      ...(this.warmShells === null ? {} : { warmShells: this.warmShells }),
       spares: this.spares,
       baseEnv: this.baseEnv,
       leftovers: this.leftovers,

@@ -44,6 +44,8 @@ export interface AgentOptions {
   outboxSpoolBytes: number;
   /** Most unused node task hosts kept started, one per free slot up to this; 0 starts every node run cold. */
   warmHosts: number;
+  /** Most unused shells kept started for shell runs, one per free slot up to this; 0 spawns every shell run's process. */
+  warmShells: number;
 }
 
 export type ParsedCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: AgentOptions };
@@ -97,6 +99,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): ParsedComm
     outboxMemoryBytes: envInteger(env, 'FARMBOY_OUTBOX_MEMORY_BYTES', 16 * 1024 * 1024, 64 * 1024),
     outboxSpoolBytes: envInteger(env, 'FARMBOY_OUTBOX_SPOOL_BYTES', 1024 * 1024 * 1024, 1024 * 1024),
     warmHosts: envInteger(env, 'FARMBOY_WARM_HOSTS', MAX_SLOTS, 0),
+    warmShells: envInteger(env, 'FARMBOY_WARM_SHELLS', MAX_SLOTS, 0),
   };
   return { kind: 'run', options };
 }

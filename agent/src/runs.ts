@@ -72,7 +72,7 @@ export class RunManager {
     const run = new Run(assignment, this.options.sink, this.options.settings);
     this.running.set(runKey(run.key), run);
     void run.finished.then(() => this.handleRunEnded(run));
-    // Resized once the run has its process: a node run takes a warm host first, so the pool does not end one too many.
+    // Resized once the run has its process: a run takes a warm process first, so the pool does not end one too many.
     void run.start().then(() => this.resizeWarmPool());
     return { accepted: true };
   }
@@ -118,10 +118,13 @@ export class RunManager {
     });
   }
 
-  /** Keeps one unused node task host per free slot, and none while no new run can come. */
+  /** Keeps one unused node task host and one shell per free slot, and none while no new run can come. */
   private resizeWarmPool(): void {
-    if (this.isDraining) this.options.settings.warmPool?.resize(0, true);
-    else this.options.settings.warmPool?.resize(this.options.slots - this.running.size);
+    const { warmHosts, warmShells } = this.options.settings;
+    for (const pool of [warmHosts, warmShells]) {
+      if (this.isDraining) pool?.resize(0, true);
+      else pool?.resize(this.options.slots - this.running.size);
+    }
   }
 
   private checkAdmission(assignment: Assignment): RefusalReason | null {

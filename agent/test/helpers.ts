@@ -3,12 +3,15 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import type { RunEventBody, RunKey } from '../src/outbox.js';
 import type { Assignment, Json, LogLine, Runtime } from '../src/protocol/index.js';
-import { Run, type RunOutcome, type RunSink } from '../src/runner/run.js';
+import { Run, agentEnvironment, type RunOutcome, type RunSink } from '../src/runner/run.js';
 import type { RunSettings } from '../src/runner/types.js';
+import { WarmPool } from '../src/runner/warm-pool.js';
+import { warmShellKind } from '../src/runner/warm-shell.js';
 
 export const AGENT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const AGENT_BIN = path.join(AGENT_ROOT, 'bin', 'farmboy-agent.js');
@@ -146,4 +149,15 @@ export function startedPid(sink: MemorySink): number {
   const started = sink.events.find((event) => event.type === 'started');
   if (started?.type !== 'started' || started.pid === null) throw new Error('the run reported no started event with a pid');
   return started.pid;
+}
+
+/** A pool of ready warm shells, as the agent keeps one per free slot. */
+export async function readyShellPool(idleCwd: string, size: number): Promise<WarmPool> {
+  const pool = new WarmPool({ kind: warmShellKind, idleCwd, env: agentEnvironment(), maxProcesses: size, readyTimeoutMs: 10_000, refillDelayMs: 0, log: pino({ level: 'silent' }) });
+  pool.resize(size);
+  for (let tries = 0; pool.readyCount < size; tries += 1) {
+    if (tries > 500) throw new Error(`${size} warm shells not ready within 5 s`);
+    await sleep(10);
+  }
+  return pool;
 }

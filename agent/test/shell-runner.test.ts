@@ -2,17 +2,39 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LOG_EVENT_OVERHEAD_BYTES, storedLineBytes } from '../src/protocol/index.js';
 import { Run } from '../src/runner/run.js';
-import { MemorySink, makeAssignment, makeSettings, makeTempDir, readFixture, removeDir, runToEnd } from './helpers.js';
+import { agentEnvironment } from '../src/runner/run.js';
+import type { RunSettings } from '../src/runner/types.js';
+import type { WarmPool } from '../src/runner/warm-pool.js';
+import { MemorySink, makeAssignment, makeSettings as coldSettings, makeTempDir, readFixture, readyShellPool, removeDir, runToEnd } from './helpers.js';
 
-describe('shell runs', () => {
+// Every shell run behaves the same whether its process was spawned for it or taken from the warm shells.
+describe.each(['cold', 'warm'] as const)('shell runs (%s start)', (start) => {
   let dataDir = '';
+  let pool: WarmPool | null = null;
 
   beforeEach(async () => {
     dataDir = await makeTempDir();
+    if (start === 'warm') pool = await readyShellPool(dataDir, 2);
   });
 
   afterEach(async () => {
+    pool?.stop();
+    pool = null;
     await removeDir(dataDir);
+  });
+
+  function makeSettings(dir: string, overrides: Partial<RunSettings> = {}): RunSettings {
+    return coldSettings(dir, pool === null ? overrides : { warmShells: pool, baseEnv: agentEnvironment(), ...overrides });
+  }
+
+  it('runs in a process of the expected kind', async () => {
+    const pooled = pool?.hostPids() ?? [];
+
+    const { sink } = await runToEnd(makeAssignment('shell', 'echo one'), makeSettings(dataDir));
+
+    const started = sink.events.find((event) => event.type === 'started');
+    expect(started).toMatchObject({ pid: expect.any(Number) });
+    expect(pooled.includes((started as { pid: number }).pid)).toBe(start === 'warm');
   });
 
   it('passes config and run facts', async () => {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WarmPool } from '../src/runner/warm-pool.js';
+import { WarmPool, taskHostKind } from '../src/runner/warm-pool.js';
 import { TASK_HOST, makeTempDir, removeDir } from './helpers.js';
 
 async function until(condition: () => boolean, what: string): Promise<void> {
@@ -25,10 +25,10 @@ describe('warm pool trim delay', () => {
   async function readyPool(trimDelayMs: number): Promise<WarmPool> {
     dataDir = await makeTempDir();
     const warm = new WarmPool({
-      taskHostPath: TASK_HOST,
+      kind: taskHostKind(TASK_HOST),
       idleCwd: dataDir,
       env: { ...process.env },
-      maxHosts: 8,
+      maxProcesses: 8,
       readyTimeoutMs: 10_000,
       refillDelayMs: 0,
       trimDelayMs,

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Json } from '../src/protocol/index.js';
 import { RunManager } from '../src/runs.js';
-import { WarmPool, type WarmPoolOptions } from '../src/runner/warm-pool.js';
+import { WarmPool, taskHostKind, type WarmPoolOptions } from '../src/runner/warm-pool.js';
 import { MemorySink, TASK_HOST, fixturePath, livingGroupMembers, makeAssignment, makeSettings, makeTempDir, readFixture, removeDir, runToEnd } from './helpers.js';
 
 interface IsolationResult {
@@ -47,10 +47,10 @@ describe('warm task host pool', () => {
 
   function makePool(options: Partial<WarmPoolOptions> = {}): WarmPool {
     pool = new WarmPool({
-      taskHostPath: TASK_HOST,
+      kind: taskHostKind(TASK_HOST),
       idleCwd: dataDir,
       env: { ...process.env },
-      maxHosts: 8,
+      maxProcesses: 8,
       readyTimeoutMs: 10_000,
       refillDelayMs: 0,
       log: pino({ level: 'silent' }),
@@ -68,14 +68,14 @@ describe('warm task host pool', () => {
 
   async function runIsolationTask(warm: WarmPool, config: Record<string, Json> = {}) {
     const assignment = makeAssignment('node', await readFixture('task-isolation.mjs'), { config });
-    const { outcome } = await runToEnd(assignment, { ...makeSettings(dataDir), warmPool: warm });
+    const { outcome } = await runToEnd(assignment, { ...makeSettings(dataDir), warmHosts: warm });
     expect(outcome.status).toBe('succeeded');
     return { assignment, result: outcome.result as unknown as IsolationResult };
   }
 
   function makeManager(warm: WarmPool, slots: number): { manager: RunManager; sink: MemorySink } {
     const sink = new MemorySink();
-    manager = new RunManager({ slots, maxLoad: null, readLoad: () => 0, sink, settings: { ...makeSettings(dataDir), warmPool: warm }, log: pino({ level: 'silent' }) });
+    manager = new RunManager({ slots, maxLoad: null, readLoad: () => 0, sink, settings: { ...makeSettings(dataDir), warmHosts: warm }, log: pino({ level: 'silent' }) });
     return { manager, sink };
   }
 
@@ -183,7 +183,7 @@ describe('warm task host pool', () => {
   });
 
   it('turns itself off after failed starts', async () => {
-    const warm = makePool({ taskHostPath: fixturePath('host-crashes.mjs') });
+    const warm = makePool({ kind: taskHostKind(fixturePath('host-crashes.mjs')) });
 
     warm.resize(2);
     await sleep(1_500);

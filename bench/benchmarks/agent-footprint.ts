@@ -12,6 +12,15 @@ import { startHubProcess } from '../lib/hub.js';
 import { MB, coreShare, sampleProcess } from '../lib/proc.js';
 import { median } from '../lib/stats.js';
 
+/** Name of a process's executable, from /proc (Linux). */
+function commandName(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
 /** Direct children of a process, from /proc (Linux). */
 function childrenOf(pid: number): number[] {
   try {
@@ -52,11 +61,15 @@ export const agentFootprintBenchmark: Benchmark = {
       rss.push(sampleProcess(agent.pid).rssBytes);
     }
     const last = sampleProcess(agent.pid);
-    const hosts = childrenOf(agent.pid);
+    // The agent's children while idle: warm node task hosts and warm shells.
+    const children = childrenOf(agent.pid);
+    const hosts = children.filter((pid) => commandName(pid) !== 'sh');
+    const shells = children.filter((pid) => commandName(pid) === 'sh');
     const hostRss = hosts.map((pid) => sampleProcess(pid).rssBytes);
+    const shellRss = shells.map((pid) => sampleProcess(pid).rssBytes);
     const hubRss = sampleProcess(hub.pid).rssBytes;
     const bareRss = await idleNodeRss();
-    context.log(`agent ${agent.pid} idle with ${hosts.length} warm task hosts`);
+    context.log(`agent ${agent.pid} idle with ${hosts.length} warm task hosts and ${shells.length} warm shells`);
 
     const limit = { label: 'idle bare node process', value: bareRss / MB };
     return {
@@ -69,6 +82,13 @@ export const agentFootprintBenchmark: Benchmark = {
           unit: 'MB',
           value: hostRss.reduce((sum, value) => sum + value, 0) / MB,
           note: 'FARMBOY_WARM_HOSTS=0 gives this memory back at the price of a cold start per node run',
+        },
+        {
+          key: 'warm-shells-rss',
+          label: `warm shells beside it (${shells.length}, one per free slot), resident memory together`,
+          unit: 'MB',
+          value: shellRss.reduce((sum, value) => sum + value, 0) / MB,
+          note: 'mostly pages shared with every other shell; FARMBOY_WARM_SHELLS=0 turns them off',
         },
         { key: 'idle-hub-rss', label: 'idle hub resident memory, one agent connected', unit: 'MB', value: hubRss / MB },
       ],

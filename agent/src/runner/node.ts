@@ -15,7 +15,7 @@ import { taskHostSpawnOptions } from './warm-pool.js';
 /** Starts a node run in a host from the warm pool when one is ready, or in a host started for it. */
 export async function startNodeTask(context: LaunchContext): Promise<TaskProcess> {
   const modulePath = cacheTaskFile(context.settings.dataDir, context.assignment.code, context.assignment.hash, '.mjs');
-  const warm = context.settings.warmPool?.take() ?? null;
+  const warm = context.settings.warmHosts?.take() ?? null;
   const child = warm ?? spawn(process.execPath, [context.settings.taskHostPath], taskHostSpawnOptions(context.runDir, context.baseEnv));
   return new NodeTaskProcess(child, context, modulePath, warm !== null);
 }

@@ -1,15 +1,17 @@
 /**
  * Shell tasks: the script, cached by hash in the data directory, is run by
  * /bin/sh in the run's scratch directory, with the config in FARMBOY_CONFIG
- * and in a JSON file there.
+ * and in a JSON file there. A warm shell from the pool becomes the task when
+ * one is ready (`warm-shell.ts`); otherwise the agent spawns one.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Json } from '../protocol/index.js';
 import { parseProtocolLine } from './line-protocol.js';
 import { cacheTaskFile } from './task-cache.js';
 import type { LaunchContext, TaskProcess } from './types.js';
+import { SHELL_PATH, launchCommands, launchWarmShell, shellSpawnOptions } from './warm-shell.js';
 
 const isWindows = process.platform === 'win32';
 
@@ -28,17 +30,13 @@ export async function startShellTask(context: LaunchContext): Promise<TaskProces
   // directories (spare-files.ts) the empty file exists already, and the write creates nothing.
   writeFileSync(configPath, configJson, { mode: 0o600 });
 
-  const env: NodeJS.ProcessEnv = { ...context.baseEnv, ...assignment.env, ...runEnvironment(context), FARMBOY_CONFIG_FILE: configPath };
+  const runEnv: Record<string, string> = { ...assignment.env, ...runEnvironment(context), FARMBOY_CONFIG_FILE: configPath };
   if (Buffer.byteLength(configJson) <= MAX_CONFIG_ENV_BYTES) {
-    env.FARMBOY_CONFIG = configJson;
+    runEnv.FARMBOY_CONFIG = configJson;
   } else {
     output.system(`the config is ${Buffer.byteLength(configJson)} bytes, too large for FARMBOY_CONFIG; read FARMBOY_CONFIG_FILE instead`);
   }
-
-  // NOTE: the Windows branch (cmd.exe /d /s /c) is untested here.
-  const child = isWindows
-    ? spawn('cmd.exe', ['/d', '/s', '/c', `"${scriptPath}"`], { cwd: runDir, env, detached: true, windowsHide: true, windowsVerbatimArguments: true, stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn('/bin/sh', [scriptPath], { cwd: runDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = isWindows ? startWindowsScript(context, scriptPath, runEnv) : startScript(context, scriptPath, runEnv);
 
   let result: Json | null = null;
   return {
@@ -58,6 +56,20 @@ export async function startShellTask(context: LaunchContext): Promise<TaskProces
     failure: () => null,
     dispose: () => undefined,
   };
+}
+
+function startScript({ runDir, baseEnv, settings }: LaunchContext, scriptPath: string, runEnv: Record<string, string>): ChildProcess {
+  const pool = settings.warmShells;
+  const commands = pool ? launchCommands(runDir, scriptPath, runEnv, baseEnv) : null;
+  const warm = commands === null ? null : pool?.take();
+  if (warm && commands !== null) return launchWarmShell(warm, commands);
+  return spawn(SHELL_PATH, [scriptPath], shellSpawnOptions(runDir, { ...baseEnv, ...runEnv }, 'ignore'));
+}
+
+// NOTE: the Windows branch (cmd.exe /d /s /c) is untested here.
+function startWindowsScript({ runDir, baseEnv }: LaunchContext, scriptPath: string, runEnv: Record<string, string>): ChildProcess {
+  const env = { ...baseEnv, ...runEnv };
+  return spawn('cmd.exe', ['/d', '/s', '/c', `"${scriptPath}"`], { cwd: runDir, env, detached: true, windowsHide: true, windowsVerbatimArguments: true, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Variables every task gets, describing its run; they override the job's own env of the same name. */

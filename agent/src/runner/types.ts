@@ -25,7 +25,9 @@ export interface RunSettings {
   /** Compiled task host script that node tasks run in. */
   taskHostPath: string;
   /** Started task hosts that node runs take theirs from; without it every node run starts its own. */
-  warmPool?: WarmPool;
+  warmHosts?: WarmPool;
+  /** Started shells that shell runs take theirs from; without it every shell run spawns its own. */
+  warmShells?: WarmPool;
   /** Ends what runs leave behind once they are final; without it leftovers keep running. */
   leftovers?: LeftoverSweeper;
   /** Scratch directories and record files created ahead; without it every run creates its own. */

@@ -1,0 +1,88 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Assignment } from '../src/protocol/index.js';
+import { agentEnvironment } from '../src/runner/run.js';
+import type { WarmPool } from '../src/runner/warm-pool.js';
+import { launchCommands, launchWarmShell } from '../src/runner/warm-shell.js';
+import { makeAssignment, makeSettings, makeTempDir, readyShellPool, removeDir, runToEnd } from './helpers.js';
+
+/** Prints what a script can learn about how it was started. `_` is left out: shells set it themselves. */
+const INSPECT = [
+  'echo "cwd: $(pwd) PWD: $PWD"',
+  'echo "zero: $0 args: $#"',
+  'if IFS= read -r line; then echo "stdin: $line"; else echo "stdin: empty"; fi',
+  'echo "OLDPWD: ${OLDPWD-unset} SHLVL: ${SHLVL-unset}"',
+  "env | grep -v '^_=' | LC_ALL=C sort",
+].join('\n');
+
+const AWKWARD_ENV = {
+  QUOTED: `it's "quoted"`,
+  MULTILINE: 'line one\nline two',
+  EXPANSIONS: '$HOME $(echo no) `echo no` \\n *',
+  EMPTY: '',
+};
+
+describe('warm shells', () => {
+  let dataDir = '';
+  let pool: WarmPool | null = null;
+
+  beforeEach(async () => {
+    dataDir = await makeTempDir();
+    pool = await readyShellPool(dataDir, 2);
+  });
+
+  afterEach(async () => {
+    pool?.stop();
+    pool = null;
+    await removeDir(dataDir);
+  });
+
+  async function run(assignment: Assignment, warm: boolean) {
+    const pooled = pool?.hostPids() ?? [];
+    const settings = makeSettings(dataDir, warm && pool !== null ? { warmShells: pool, baseEnv: agentEnvironment() } : { baseEnv: agentEnvironment() });
+    const { sink, outcome } = await runToEnd(assignment, settings);
+    const started = sink.events.find((event) => event.type === 'started') as { pid: number } | undefined;
+    return { stdout: sink.messages('stdout'), stderr: sink.messages('stderr'), outcome, fromPool: pooled.includes(started?.pid ?? -1) };
+  }
+
+  it('gives the script what a cold start gives it', async () => {
+    const assignment = makeAssignment('shell', INSPECT, { env: AWKWARD_ENV, config: { quote: "it's" } });
+
+    const cold = await run(assignment, false);
+    const warm = await run(assignment, true);
+
+    expect(cold.fromPool).toBe(false);
+    expect(warm.fromPool).toBe(true);
+    expect(warm.outcome.status).toBe('succeeded');
+    expect(warm.stderr).toEqual([]);
+    expect(warm.stdout).toEqual(cold.stdout);
+    expect(warm.stdout).toContain('stdin: empty');
+    expect(warm.stdout).toContain(`QUOTED=it's "quoted"`);
+    expect(warm.stdout).toContain('EXPANSIONS=$HOME $(echo no) `echo no` \\n *');
+  });
+
+  it('starts cold when the shell could not set a variable', async () => {
+    const dashed = makeAssignment('shell', 'echo ran', { env: { 'my-var': 'x' } });
+    const special = makeAssignment('shell', "env | grep '^UID='", { env: { UID: '12345' } });
+
+    const first = await run(dashed, true);
+    const second = await run(special, true);
+
+    expect(first.fromPool).toBe(false);
+    expect(first.stdout).toEqual(['ran']);
+    expect(second.fromPool).toBe(false);
+    expect(second.stdout).toEqual(['UID=12345']);
+  });
+
+  it('exits 126 without its directory', async () => {
+    const shell = pool?.take();
+    if (!shell) throw new Error('no warm shell ready');
+    let stderr = '';
+    shell.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => shell.once('exit', (code) => resolve(code)));
+
+    launchWarmShell(shell, launchCommands('/no/such/dir', '/bin/true', {}, {}) ?? '');
+
+    expect(await exited).toBe(126);
+    expect(stderr).toContain('/no/such/dir');
+  });
+});
