@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recordProcess } from '../src/runner/orphans.js';
-import { SpareFiles, removeScratchDir } from '../src/runner/spare-files.js';
+import { SpareFiles, removeScratchDir, writeSmallFile } from '../src/runner/spare-files.js';
 import { makeAssignment, makeSettings, makeTempDir, readFixture, removeDir, runToEnd } from './helpers.js';
 
 const silent = pino({ level: 'silent' });
@@ -126,5 +126,19 @@ describe('spare run files', () => {
 
     await expect(stat(dir)).rejects.toMatchObject({ code: 'ENOENT' });
     expect(await readFile(outside, 'utf8')).toBe('precious');
+  });
+
+  it.each([
+    { name: 'a missing file', before: null },
+    { name: 'an empty spare', before: '' },
+    { name: 'a longer file', before: 'x'.repeat(500) },
+  ])('writes a small file over $name', async ({ before }) => {
+    const file = path.join(dataDir, 'record.json');
+    if (before !== null) await writeFile(file, before, { mode: 0o600 });
+
+    writeSmallFile(file, '{"pid":42}', 0o600);
+
+    expect(await readFile(file, 'utf8')).toBe('{"pid":42}');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
   });
 });

@@ -8,13 +8,13 @@
  * A recorded group is matched by its leader's start time and the boot id on
  * Linux, so a process id reused by an unrelated process is never signalled.
  */
-import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, readdirSync, mkdirSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Logger } from '../logger.js';
-import type { SpareFiles } from './spare-files.js';
+import { writeSmallFile, type SpareFiles } from './spare-files.js';
 import { findAgentProcesses, findRunProcesses } from './leftovers.js';
 
 const PROCESSES_DIR = 'processes';
@@ -48,7 +48,7 @@ export function recordProcess(dataDir: string, name: string, run: { runId: strin
   }
   // Without a spare, or when the move failed because the folder was removed meanwhile, the write creates the file.
   if (!(spares?.takeFile(file) ?? false)) mkdirSync(directory, { recursive: true, mode: 0o700 });
-  writeFileSync(file, JSON.stringify(record), { mode: 0o600 });
+  writeSmallFile(file, JSON.stringify(record), 0o600);
 }
 
 /** Record folders created by this process, so a record costs no mkdir. */

@@ -5,10 +5,10 @@
  * one is ready (`warm-shell.ts`); otherwise the agent spawns one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Json } from '../protocol/index.js';
 import { parseProtocolLine } from './line-protocol.js';
+import { writeSmallFile } from './spare-files.js';
 import { cacheTaskFile } from './task-cache.js';
 import type { LaunchContext, TaskProcess } from './types.js';
 import { SHELL_PATH, launchCommands, launchWarmShell, shellSpawnOptions } from './warm-shell.js';
@@ -28,7 +28,7 @@ export async function startShellTask(context: LaunchContext): Promise<TaskProces
   const configJson = JSON.stringify(assignment.config);
   // Synchronous, because a trip to libuv's thread pool would only delay the start. With the agent's spare
   // directories (spare-files.ts) the empty file exists already, and the write creates nothing.
-  writeFileSync(configPath, configJson, { mode: 0o600 });
+  writeSmallFile(configPath, configJson, 0o600);
 
   const runEnv: Record<string, string> = { ...assignment.env, ...runEnvironment(context), FARMBOY_CONFIG_FILE: configPath };
   if (Buffer.byteLength(configJson) <= MAX_CONFIG_ENV_BYTES) {
@@ -60,7 +60,8 @@ export async function startShellTask(context: LaunchContext): Promise<TaskProces
 
 function startScript({ runDir, baseEnv, settings }: LaunchContext, scriptPath: string, runEnv: Record<string, string>): ChildProcess {
   const pool = settings.warmShells;
-  const commands = pool ? launchCommands(runDir, scriptPath, runEnv, baseEnv) : null;
+  // Built only when a shell is ready: the pool of a busy agent is empty.
+  const commands = pool !== undefined && pool.readyCount > 0 ? launchCommands(runDir, scriptPath, runEnv, baseEnv) : null;
   const warm = commands === null ? null : pool?.take();
   if (warm && commands !== null) return launchWarmShell(warm, commands);
   return spawn(SHELL_PATH, [scriptPath], shellSpawnOptions(runDir, { ...baseEnv, ...runEnv }, 'ignore'));
