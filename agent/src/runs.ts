@@ -118,13 +118,22 @@ export class RunManager {
     });
   }
 
-  /** Keeps one unused node task host and one shell per free slot, and none while no new run can come. */
+  /**
+   * Keeps one unused node task host per free slot, and one shell per free
+   * slot while at most half the slots are busy; none while no new run can
+   * come. A warm shell costs a second exec per run, so an agent with most
+   * slots busy, which CPU limits more than start latency, spawns cold.
+   */
   private resizeWarmPool(): void {
     const { warmHosts, warmShells } = this.options.settings;
-    for (const pool of [warmHosts, warmShells]) {
-      if (this.isDraining) pool?.resize(0, true);
-      else pool?.resize(this.options.slots - this.running.size);
+    if (this.isDraining) {
+      warmHosts?.resize(0, true);
+      warmShells?.resize(0, true);
+      return;
     }
+    const free = this.options.slots - this.running.size;
+    warmHosts?.resize(free);
+    warmShells?.resize(this.running.size * 2 <= this.options.slots ? free : 0);
   }
 
   private checkAdmission(assignment: Assignment): RefusalReason | null {

@@ -1,9 +1,20 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Assignment } from '../src/protocol/index.js';
+import { RunManager } from '../src/runs.js';
 import { agentEnvironment } from '../src/runner/run.js';
 import type { WarmPool } from '../src/runner/warm-pool.js';
 import { launchCommands, launchWarmShell } from '../src/runner/warm-shell.js';
-import { makeAssignment, makeSettings, makeTempDir, readyShellPool, removeDir, runToEnd } from './helpers.js';
+import { MemorySink, makeAssignment, makeSettings, makeTempDir, readyShellPool, removeDir, runToEnd } from './helpers.js';
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let tries = 0; tries < 1000; tries += 1) {
+    if (condition()) return;
+    await sleep(10);
+  }
+  throw new Error(`${what}: not within 10 s`);
+}
 
 /** Prints what a script can learn about how it was started. `_` is left out: shells set it themselves. */
 const INSPECT = [
@@ -24,6 +35,7 @@ const AWKWARD_ENV = {
 describe('warm shells', () => {
   let dataDir = '';
   let pool: WarmPool | null = null;
+  let manager: RunManager | null = null;
 
   beforeEach(async () => {
     dataDir = await makeTempDir();
@@ -31,6 +43,9 @@ describe('warm shells', () => {
   });
 
   afterEach(async () => {
+    manager?.cancelAll('agent_stopping');
+    await manager?.waitIdle(5_000);
+    manager = null;
     pool?.stop();
     pool = null;
     await removeDir(dataDir);
@@ -84,5 +99,24 @@ describe('warm shells', () => {
 
     expect(await exited).toBe(126);
     expect(stderr).toContain('/no/such/dir');
+  });
+
+  it('keeps none while most slots are busy', async () => {
+    pool?.stop();
+    pool = await readyShellPool(dataDir, 4);
+    const warm = pool;
+    manager = new RunManager({ slots: 4, maxLoad: null, readLoad: () => 0, sink: new MemorySink(), settings: { ...makeSettings(dataDir), warmShells: warm }, log: pino({ level: 'silent' }) });
+
+    manager.assign(makeAssignment('shell', 'sleep 600'));
+    manager.assign(makeAssignment('shell', 'sleep 600'));
+    await sleep(1_500);
+    const halfBusy = warm.size;
+    manager.assign(makeAssignment('shell', 'sleep 600'));
+    await until(() => warm.size === 0, 'no warm shells');
+    manager.cancelAll('user');
+    await manager.waitIdle(5_000);
+    await until(() => warm.readyCount === 4, 'four warm shells');
+
+    expect(halfBusy).toBe(2);
   });
 });

@@ -9,7 +9,8 @@
  * The gain is the agent's own wait. A fork of the agent, a large process,
  * blocks it for one to two milliseconds until the child has called exec; a
  * write to a pipe takes microseconds. The cost is one more exec of the shell
- * per run, which is why the pool only refills slots that stay free.
+ * per run, so an agent keeps warm shells only while at most half its slots
+ * are busy (`runs.ts`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { WarmProcessKind } from './warm-pool.js';
