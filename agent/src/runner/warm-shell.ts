@@ -36,7 +36,10 @@ const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * refuses to assign its read-only ones and exits, and gives the others a
  * meaning of their own. Runs that set them start cold.
  */
-const SPECIAL_NAMES = new Set(['UID', 'EUID', 'PPID', 'SHELLOPTS', 'RANDOM', 'SECONDS', 'LINENO', 'HISTCMD', 'GROUPS', 'FUNCNAME', 'DIRSTACK', 'OPTIND', 'OPTARG', 'IFS', 'PWD', 'OLDPWD', 'SHLVL', 'ENV', 'PS4']);
+const SPECIAL_NAMES = new Set([
+  ...['UID', 'EUID', 'PPID', 'SHELLOPTS', 'RANDOM', 'SRANDOM', 'SECONDS', 'EPOCHSECONDS', 'EPOCHREALTIME', 'LINENO', 'HISTCMD'],
+  ...['GROUPS', 'FUNCNAME', 'DIRSTACK', 'OPTIND', 'OPTARG', 'IFS', 'PWD', 'OLDPWD', 'SHLVL', 'ENV', 'PS4'],
+]);
 
 /** Quotes a value for sh: between single quotes every character stands for itself except the quote. */
 export function shellQuote(value: string): string {
