@@ -1,11 +1,15 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, symlink } from 'node:fs/promises';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Assignment } from '../src/protocol/index.js';
 import { RunManager } from '../src/runs.js';
 import { agentEnvironment } from '../src/runner/run.js';
-import type { WarmPool } from '../src/runner/warm-pool.js';
-import { launchCommands, launchWarmShell } from '../src/runner/warm-shell.js';
+import { WarmPool } from '../src/runner/warm-pool.js';
+import { launchCommands, launchWarmShell, shellSpawnOptions, warmShellKind } from '../src/runner/warm-shell.js';
 import { MemorySink, makeAssignment, makeSettings, makeTempDir, readyShellPool, removeDir, runToEnd } from './helpers.js';
 
 async function until(condition: () => boolean, what: string): Promise<void> {
@@ -51,19 +55,25 @@ describe('warm shells', () => {
     await removeDir(dataDir);
   });
 
-  async function run(assignment: Assignment, warm: boolean) {
+  async function run(assignment: Assignment, warm: boolean, runDataDir = dataDir) {
     const pooled = pool?.hostPids() ?? [];
-    const settings = makeSettings(dataDir, warm && pool !== null ? { warmShells: pool, baseEnv: agentEnvironment() } : { baseEnv: agentEnvironment() });
+    const settings = makeSettings(runDataDir, warm && pool !== null ? { warmShells: pool, baseEnv: agentEnvironment() } : { baseEnv: agentEnvironment() });
     const { sink, outcome } = await runToEnd(assignment, settings);
     const started = sink.events.find((event) => event.type === 'started') as { pid: number } | undefined;
-    return { stdout: sink.messages('stdout'), stderr: sink.messages('stderr'), outcome, fromPool: pooled.includes(started?.pid ?? -1) };
+    // Run ids differ between the runs compared; the rest of the output must not.
+    const stdout = sink.messages('stdout').map((line) => line.replaceAll(assignment.runId, '<run>'));
+    return { stdout, stderr: sink.messages('stderr'), outcome, fromPool: pooled.includes(started?.pid ?? -1) };
   }
 
   it('gives the script what a cold start gives it', async () => {
-    const assignment = makeAssignment('shell', INSPECT, { env: AWKWARD_ENV, config: { quote: "it's" } });
+    const options = { env: AWKWARD_ENV, config: { quote: "it's" } };
+    // Reached through a link, where the shell's own path and the physical one differ.
+    const linked = path.join(dataDir, 'linked');
+    await mkdir(path.join(dataDir, 'real'));
+    await symlink(path.join(dataDir, 'real'), linked);
 
-    const cold = await run(assignment, false);
-    const warm = await run(assignment, true);
+    const cold = await run(makeAssignment('shell', INSPECT, options), false, linked);
+    const warm = await run(makeAssignment('shell', INSPECT, options), true, linked);
 
     expect(cold.fromPool).toBe(false);
     expect(warm.fromPool).toBe(true);
@@ -95,8 +105,9 @@ describe('warm shells', () => {
     shell.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => shell.once('exit', (code) => resolve(code)));
 
-    launchWarmShell(shell, launchCommands('/no/such/dir', '/bin/true', {}, {}) ?? '');
+    const handedOver = launchWarmShell(shell, launchCommands('/no/such/dir', '/bin/true', {}, {}) ?? '');
 
+    expect(handedOver).toBe(true);
     expect(await exited).toBe(126);
     expect(stderr).toContain('/no/such/dir');
   });
@@ -118,5 +129,44 @@ describe('warm shells', () => {
     await until(() => warm.readyCount === 4, 'four warm shells');
 
     expect(halfBusy).toBe(2);
+  });
+
+  it('starts cold after a pooled shell died', async () => {
+    const victims = pool?.hostPids() ?? [];
+    for (const pid of victims) process.kill(pid, 'SIGKILL');
+    // Blocks the event loop, so the agent has not seen the exits when the run takes a shell.
+    for (const until = Date.now() + 100; Date.now() < until; );
+
+    const result = await run(makeAssignment('shell', 'echo ran'), true);
+
+    expect(victims).toHaveLength(2);
+    expect(result.fromPool).toBe(false);
+    expect(result.outcome.status).toBe('succeeded');
+    expect(result.stdout).toEqual(['ran']);
+  });
+
+  it('starts cold with a large environment', async () => {
+    // Each value stays below Linux's 128 KiB cap for one variable.
+    const env = { BIG_ONE: 'x'.repeat(60_000), BIG_TWO: 'y'.repeat(60_000) };
+    const result = await run(makeAssignment('shell', 'echo ${#BIG_ONE} ${#BIG_TWO}', { env }), true);
+
+    expect(result.fromPool).toBe(false);
+    expect(result.stdout).toEqual(['60000 60000']);
+  });
+
+  it.runIf(existsSync('/bin/bash'))('keeps values out of a bash trace', async () => {
+    pool?.stop();
+    const env = { ...agentEnvironment(), SHELLOPTS: 'xtrace' };
+    const kind = { ...warmShellKind, start: (cwd: string) => spawn('/bin/bash', ['-s'], shellSpawnOptions(cwd, env, 'pipe')) };
+    pool = new WarmPool({ kind, idleCwd: dataDir, env, maxProcesses: 1, readyTimeoutMs: 10_000, refillDelayMs: 0, log: pino({ level: 'silent' }) });
+    pool.resize(1);
+    const warm = pool;
+    await until(() => warm.readyCount === 1, 'bash ready');
+
+    const result = await run(makeAssignment('shell', 'echo done', { env: { API_KEY: 'trace-me-not' } }), true);
+
+    expect(result.fromPool).toBe(true);
+    expect(result.stdout).toEqual(['done']);
+    expect(result.stderr.join('\n')).not.toContain('trace-me-not');
   });
 });

@@ -134,7 +134,7 @@ export class Run {
   private attach(task: TaskProcess): void {
     const { child } = task;
     this.sink.push(this.key, { type: 'started', pid: child.pid ?? null });
-    this.settings.log.info({ runId: this.key.runId, attempt: this.key.attempt, pid: child.pid }, 'run started');
+    this.settings.log.info({ runId: this.key.runId, attempt: this.key.attempt, taskPid: child.pid }, 'run started');
     // The record goes right after the outbox's send of `started` (its immediate was queued first), so the hub
     // learns of the start without waiting for the file. The trade: an agent killed with SIGKILL (or by the OOM
     // killer) in the one turn of the event loop in between leaves its task unrecorded. Its next start then finds

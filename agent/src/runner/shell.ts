@@ -63,7 +63,7 @@ function startScript({ runDir, baseEnv, settings }: LaunchContext, scriptPath: s
   // Built only when a shell is ready: the pool of a busy agent is empty.
   const commands = pool !== undefined && pool.readyCount > 0 ? launchCommands(runDir, scriptPath, runEnv, baseEnv) : null;
   const warm = commands === null ? null : pool?.take();
-  if (warm && commands !== null) return launchWarmShell(warm, commands);
+  if (warm && commands !== null && launchWarmShell(warm, commands)) return warm;
   return spawn(SHELL_PATH, [scriptPath], shellSpawnOptions(runDir, { ...baseEnv, ...runEnv }, 'ignore'));
 }
 

@@ -251,7 +251,7 @@ export class WarmPool {
     if (!this.processes.delete(entry)) return;
     entry.release();
     if (!entry.ready) this.noteFailedStart(new Error(`exit code ${String(entry.child.exitCode)}, signal ${String(entry.child.signalCode)}`));
-    else this.options.log.warn({ pid: entry.child.pid }, `unused warm ${this.options.kind.name} exited, starting another`);
+    else this.options.log.warn({ childPid: entry.child.pid }, `unused warm ${this.options.kind.name} exited, starting another`);
     this.scheduleRefill();
   }
 

@@ -32,6 +32,14 @@ export const warmShellKind: WarmProcessKind = {
 const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
+ * Environment a run adds, in bytes, past which it starts cold. Linux caps
+ * arguments and environment together at a quarter of the stack limit
+ * (E2BIG). A cold spawn reports that as a failed start, but a warm shell
+ * would only fail its exec.
+ */
+const MAX_WARM_ENV_BYTES = 100 * 1024;
+
+/**
  * Names a shell treats specially: bash, which is /bin/sh on some systems,
  * refuses to assign its read-only ones and exits, and gives the others a
  * meaning of their own. Runs that set them start cold.
@@ -48,29 +56,41 @@ export function shellQuote(value: string): string {
 
 /**
  * Builds the commands that turn a warm shell into the run's task. Returns
- * null when a shell cannot export one of the run's variables, so the run starts cold.
+ * null when a shell cannot export one of the run's variables, or they are
+ * too large, so the run starts cold.
  * `runEnv` is what the run adds to `baseEnv`, which the warm shell has already.
  */
 export function launchCommands(runDir: string, scriptPath: string, runEnv: Record<string, string>, baseEnv: NodeJS.ProcessEnv): string | null {
-  const lines = [`cd ${shellQuote(runDir)} || exit 126`];
-  // The warm shell changed these (cd sets OLDPWD, bash counts SHLVL up); a cold start passes on the agent's values.
-  for (const name of ['OLDPWD', 'SHLVL']) {
-    const value = baseEnv[name];
-    lines.push(value === undefined ? `unset ${name}` : `${name}=${shellQuote(value)}`);
-  }
+  const lines = [
+    // Tracing, which SHELLOPTS=xtrace in the agent's environment turns on in bash, would print the values below to the run's log.
+    'set +xv',
+    // -P: the physical path, which a cold shell finds for itself when the data directory is reached through a link.
+    `cd -P ${shellQuote(runDir)} || exit 126`,
+    // cd set OLDPWD; a cold start passes on the agent's value. SHLVL needs nothing: bash lowers it again on exec.
+    baseEnv.OLDPWD === undefined ? 'unset OLDPWD' : `OLDPWD=${shellQuote(baseEnv.OLDPWD)}`,
+  ];
+  let envBytes = 0;
   for (const [name, value] of Object.entries(runEnv)) {
+    envBytes += name.length + value.length + 2;
     // A NUL cannot be in an environment; the cold start reports it.
     if (!SHELL_NAME.test(name) || SPECIAL_NAMES.has(name) || name.startsWith('BASH') || value.includes('\0')) return null;
     lines.push(`export ${name}=${shellQuote(value)}`);
   }
+  if (envBytes > MAX_WARM_ENV_BYTES) return null;
   lines.push(`exec ${SHELL_PATH} ${shellQuote(scriptPath)} </dev/null`);
   return `${lines.join('\n')}\n`;
 }
 
-/** Hands a warm shell its run; a shell that died meanwhile ends the run through its exit. */
-export function launchWarmShell(shell: ChildProcess, commands: string): ChildProcess {
-  // EPIPE when the shell died after it was taken: its exit event reports the failure.
-  shell.stdin?.on('error', () => undefined);
-  shell.stdin?.end(commands);
-  return shell;
+/**
+ * Hands a warm shell its run. Returns false when the shell had died already,
+ * which the write finds at once (EPIPE) even before the agent has seen the
+ * shell's exit, so the run can start cold instead.
+ */
+export function launchWarmShell(shell: ChildProcess, commands: string): boolean {
+  const stdin = shell.stdin;
+  if (stdin === null) return false;
+  // Reported through `errored` below, or for a shell that dies later through its exit.
+  stdin.on('error', () => undefined);
+  stdin.end(commands);
+  return stdin.errored === null;
 }
