@@ -151,13 +151,19 @@ export function startedPid(sink: MemorySink): number {
   return started.pid;
 }
 
+/** Polls `condition` every 10 ms; throws naming `what` after 10 s. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let tries = 0; tries < 1000; tries += 1) {
+    if (await condition()) return;
+    await sleep(10);
+  }
+  throw new Error(`${what}: not within 10 s`);
+}
+
 /** A pool of ready warm shells, as the agent keeps one per free slot. */
 export async function readyShellPool(idleCwd: string, size: number): Promise<WarmPool> {
   const pool = new WarmPool({ kind: warmShellKind, idleCwd, env: agentEnvironment(), maxProcesses: size, readyTimeoutMs: 10_000, refillDelayMs: 0, log: pino({ level: 'silent' }) });
   pool.resize(size);
-  for (let tries = 0; pool.readyCount < size; tries += 1) {
-    if (tries > 500) throw new Error(`${size} warm shells not ready within 5 s`);
-    await sleep(10);
-  }
+  await waitFor(() => pool.readyCount === size, `${size} warm shells ready`);
   return pool;
 }

@@ -10,15 +10,7 @@ import { RunManager } from '../src/runs.js';
 import { agentEnvironment } from '../src/runner/run.js';
 import { WarmPool } from '../src/runner/warm-pool.js';
 import { launchCommands, launchWarmShell, shellSpawnOptions, warmShellKind } from '../src/runner/warm-shell.js';
-import { MemorySink, makeAssignment, makeSettings, makeTempDir, readyShellPool, removeDir, runToEnd } from './helpers.js';
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let tries = 0; tries < 1000; tries += 1) {
-    if (condition()) return;
-    await sleep(10);
-  }
-  throw new Error(`${what}: not within 10 s`);
-}
+import { MemorySink, makeAssignment, makeSettings, makeTempDir, readyShellPool, removeDir, runToEnd, waitFor } from './helpers.js';
 
 /** Prints what a script can learn about how it was started. `_` is left out: shells set it themselves. */
 const INSPECT = [
@@ -123,10 +115,10 @@ describe('warm shells', () => {
     await sleep(1_500);
     const halfBusy = warm.size;
     manager.assign(makeAssignment('shell', 'sleep 600'));
-    await until(() => warm.size === 0, 'no warm shells');
+    await waitFor(() => warm.size === 0, 'no warm shells');
     manager.cancelAll('user');
     await manager.waitIdle(5_000);
-    await until(() => warm.readyCount === 4, 'four warm shells');
+    await waitFor(() => warm.readyCount === 4, 'four warm shells');
 
     expect(halfBusy).toBe(2);
   });
@@ -161,7 +153,7 @@ describe('warm shells', () => {
     pool = new WarmPool({ kind, idleCwd: dataDir, env, maxProcesses: 1, readyTimeoutMs: 10_000, refillDelayMs: 0, log: pino({ level: 'silent' }) });
     pool.resize(1);
     const warm = pool;
-    await until(() => warm.readyCount === 1, 'bash ready');
+    await waitFor(() => warm.readyCount === 1, 'bash ready');
 
     const result = await run(makeAssignment('shell', 'echo done', { env: { API_KEY: 'trace-me-not' } }), true);
 
