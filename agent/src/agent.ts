@@ -19,7 +19,7 @@ import { LeftoverSweeper } from './runner/leftovers.js';
 import { SpareFiles } from './runner/spare-files.js';
 import type { RunSettings } from './runner/types.js';
 import { WarmPool, taskHostKind } from './runner/warm-pool.js';
-import { warmShellKind } from './runner/warm-shell.js';
+import { shellChangingVariable, warmShellKind } from './runner/warm-shell.js';
 import { AGENT_VERSION } from './version.js';
 
 export interface AgentConfig extends AgentOptions {
@@ -83,16 +83,15 @@ export class Agent {
             log: config.log.child({ component: 'warm-hosts' }),
           })
         : null;
-    // No warm shells on Windows, where shell tasks run in cmd.exe.
     this.warmShells =
-      config.warmShells > 0 && process.platform !== 'win32'
+      this.warmShellsAllowed(config.warmShells)
         ? new WarmPool({
             kind: warmShellKind,
             idleCwd: config.dataDir,
             env: this.baseEnv,
             maxProcesses: config.warmShells,
             readyTimeoutMs: READY_TIMEOUT_MS,
-            // Long enough for the hub to fill a slot that a finished run freed, so a busy agent keeps none.
+            // Long enough for the hub to fill a slot that a finished run freed, so a steady queue starts no shells.
             refillDelayMs: SHELL_REFILL_DELAY_MS,
             log: config.log.child({ component: 'warm-shells' }),
           })
@@ -174,6 +173,15 @@ export class Agent {
     await this.config.recovered?.spool.close();
     log.info({}, 'agent stopped');
     this.resolveDone();
+  }
+
+  /** Decides whether to keep warm shells: not on Windows, where shell tasks run in cmd.exe, nor with an environment that changes how bash runs commands. */
+  private warmShellsAllowed(max: number): boolean {
+    if (max === 0 || process.platform === 'win32') return false;
+    const variable = shellChangingVariable(this.baseEnv);
+    if (variable === null) return true;
+    this.config.log.info({ variable }, `warm shells off because the agent's environment sets ${variable}; shell runs start cold`);
+    return false;
   }
 
   private stopWarmPools(): void {

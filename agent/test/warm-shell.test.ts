@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,8 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Assignment } from '../src/protocol/index.js';
 import { RunManager } from '../src/runs.js';
 import { agentEnvironment } from '../src/runner/run.js';
-import { WarmPool } from '../src/runner/warm-pool.js';
-import { launchCommands, launchWarmShell, shellSpawnOptions, warmShellKind } from '../src/runner/warm-shell.js';
+import type { WarmPool } from '../src/runner/warm-pool.js';
+import { launchCommands, launchWarmShell, shellChangingVariable } from '../src/runner/warm-shell.js';
 import { MemorySink, makeAssignment, makeSettings, makeTempDir, readyShellPool, removeDir, runToEnd, waitFor } from './helpers.js';
 
 /** Prints what a script can learn about how it was started. `_` is left out: shells set it themselves. */
@@ -138,27 +136,28 @@ describe('warm shells', () => {
   });
 
   it('starts cold with a large environment', async () => {
-    // Each value stays below Linux's 128 KiB cap for one variable.
-    const env = { BIG_ONE: 'x'.repeat(60_000), BIG_TWO: 'y'.repeat(60_000) };
-    const result = await run(makeAssignment('shell', 'echo ${#BIG_ONE} ${#BIG_TWO}', { env }), true);
+    // 60,000 bytes each, counted as UTF-8, below Linux's 128 KiB cap for one variable.
+    const env = { BIG_ONE: '€'.repeat(20_000), BIG_TWO: '€'.repeat(20_000) };
+    const result = await run(makeAssignment('shell', 'printf %s "$BIG_ONE$BIG_TWO" | wc -c', { env }), true);
 
     expect(result.fromPool).toBe(false);
-    expect(result.stdout).toEqual(['60000 60000']);
+    expect(result.stdout.map((line) => line.trim())).toEqual(['120000']);
   });
 
-  it.runIf(existsSync('/bin/bash'))('keeps values out of a bash trace', async () => {
-    pool?.stop();
-    const env = { ...agentEnvironment(), SHELLOPTS: 'xtrace' };
-    const kind = { ...warmShellKind, start: (cwd: string) => spawn('/bin/bash', ['-s'], shellSpawnOptions(cwd, env, 'pipe')) };
-    pool = new WarmPool({ kind, idleCwd: dataDir, env, maxProcesses: 1, readyTimeoutMs: 10_000, refillDelayMs: 0, log: pino({ level: 'silent' }) });
-    pool.resize(1);
-    const warm = pool;
-    await waitFor(() => warm.readyCount === 1, 'bash ready');
+  it.each([
+    { env: { SHELLOPTS: 'keyword' }, variable: 'SHELLOPTS' },
+    { env: { 'BASH_FUNC_cd%%': '() { builtin cd "$@"; }' }, variable: 'BASH_FUNC_cd%%' },
+    { env: { PS4: '+ ' }, variable: 'PS4' },
+    { env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' }, variable: null },
+  ])('finds $variable in the agent environment', ({ env, variable }) => {
+    expect(shellChangingVariable(env)).toBe(variable);
+  });
 
-    const result = await run(makeAssignment('shell', 'echo done', { env: { API_KEY: 'trace-me-not' } }), true);
+  it('starts cold with many variables', async () => {
+    const env = Object.fromEntries(Array.from({ length: 101 }, (_, index) => [`V${index}`, String(index)]));
+    const result = await run(makeAssignment('shell', 'echo $V0 $V100', { env }), true);
 
-    expect(result.fromPool).toBe(true);
-    expect(result.stdout).toEqual(['done']);
-    expect(result.stderr.join('\n')).not.toContain('trace-me-not');
+    expect(result.fromPool).toBe(false);
+    expect(result.stdout).toEqual(['0 100']);
   });
 });

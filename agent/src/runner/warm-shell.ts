@@ -32,12 +32,37 @@ export const warmShellKind: WarmProcessKind = {
 const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * Environment a run adds, in bytes, past which it starts cold. Linux caps
- * arguments and environment together at a quarter of the stack limit
+ * Environment a run adds, in UTF-8 bytes, past which it starts cold. Linux
+ * caps arguments and environment together at a quarter of the stack limit
  * (E2BIG). A cold spawn reports that as a failed start, but a warm shell
  * would only fail its exec.
  */
 const MAX_WARM_ENV_BYTES = 100 * 1024;
+
+/**
+ * Variables a run adds past which it starts cold: bash parses one export in
+ * about 35 µs, so with thousands a cold spawn starts sooner.
+ */
+const MAX_WARM_ENV_COUNT = 100;
+
+/**
+ * Variables of the agent's own environment that change how bash, when it is
+ * /bin/sh, runs the launch commands: options such as xtrace or keyword,
+ * which print or mangle the exports, a trace prompt, startup files, and
+ * exported functions, which could replace `cd`.
+ */
+const SHELL_CHANGING = ['SHELLOPTS', 'BASHOPTS', 'BASH_ENV', 'ENV', 'PS4'];
+
+/**
+ * Returns the first variable of the agent's environment that rules out warm
+ * shells, or null when there is none. With one, every shell run starts cold.
+ */
+export function shellChangingVariable(env: NodeJS.ProcessEnv): string | null {
+  for (const name of Object.keys(env)) {
+    if (SHELL_CHANGING.includes(name) || name.startsWith('BASH_FUNC_')) return name;
+  }
+  return null;
+}
 
 /**
  * Names a shell treats specially: bash, which is /bin/sh on some systems,
@@ -46,7 +71,7 @@ const MAX_WARM_ENV_BYTES = 100 * 1024;
  */
 const SPECIAL_NAMES = new Set([
   ...['UID', 'EUID', 'PPID', 'SHELLOPTS', 'RANDOM', 'SRANDOM', 'SECONDS', 'EPOCHSECONDS', 'EPOCHREALTIME', 'LINENO', 'HISTCMD'],
-  ...['GROUPS', 'FUNCNAME', 'DIRSTACK', 'OPTIND', 'OPTARG', 'IFS', 'PWD', 'OLDPWD', 'SHLVL', 'ENV', 'PS4'],
+  ...['GROUPS', 'FUNCNAME', 'DIRSTACK', 'PIPESTATUS', 'OPTIND', 'OPTARG', 'IFS', 'PWD', 'OLDPWD', 'SHLVL', 'ENV', 'PS4', '_'],
 ]);
 
 /** Quotes a value for sh: between single quotes every character stands for itself except the quote. */
@@ -57,21 +82,21 @@ export function shellQuote(value: string): string {
 /**
  * Builds the commands that turn a warm shell into the run's task. Returns
  * null when a shell cannot export one of the run's variables, or they are
- * too large, so the run starts cold.
+ * too large or too many, so the run starts cold.
  * `runEnv` is what the run adds to `baseEnv`, which the warm shell has already.
  */
 export function launchCommands(runDir: string, scriptPath: string, runEnv: Record<string, string>, baseEnv: NodeJS.ProcessEnv): string | null {
+  const entries = Object.entries(runEnv);
+  if (entries.length > MAX_WARM_ENV_COUNT) return null;
   const lines = [
-    // Tracing, which SHELLOPTS=xtrace in the agent's environment turns on in bash, would print the values below to the run's log.
-    'set +xv',
     // -P: the physical path, which a cold shell finds for itself when the data directory is reached through a link.
     `cd -P ${shellQuote(runDir)} || exit 126`,
     // cd set OLDPWD; a cold start passes on the agent's value. SHLVL needs nothing: bash lowers it again on exec.
     baseEnv.OLDPWD === undefined ? 'unset OLDPWD' : `OLDPWD=${shellQuote(baseEnv.OLDPWD)}`,
   ];
   let envBytes = 0;
-  for (const [name, value] of Object.entries(runEnv)) {
-    envBytes += name.length + value.length + 2;
+  for (const [name, value] of entries) {
+    envBytes += Buffer.byteLength(name) + Buffer.byteLength(value) + 2;
     // A NUL cannot be in an environment; the cold start reports it.
     if (!SHELL_NAME.test(name) || SPECIAL_NAMES.has(name) || name.startsWith('BASH') || value.includes('\0')) return null;
     lines.push(`export ${name}=${shellQuote(value)}`);
