@@ -79,6 +79,15 @@ describe('warm task host pool', () => {
     return { manager, sink };
   }
 
+  /** A manager that has run one node task, after which it keeps warm hosts. */
+  async function managerAfterNodeRun(warm: WarmPool, slots: number): Promise<{ manager: RunManager; sink: MemorySink }> {
+    const made = makeManager(warm, slots);
+    made.manager.assign(makeAssignment('node', await readFixture('task-isolation.mjs')));
+    await until(() => made.sink.events.some((event) => event.type === 'finished'), 'first node run finished');
+    made.sink.events.length = 0;
+    return made;
+  }
+
   it('hands a run a host started before it', async () => {
     const warm = await readyPool(1);
     const [pooled] = warm.hostPids();
@@ -120,9 +129,23 @@ describe('warm task host pool', () => {
     expect(result.cwd).toBe(path.join(dataDir, 'runs', `${assignment.runId}-1`));
   });
 
+  it('keeps no hosts before a node run', async () => {
+    const warm = makePool();
+    const { manager, sink } = makeManager(warm, 2);
+    manager.assign(makeAssignment('shell', 'echo shell only'));
+    await until(() => sink.events.some((event) => event.type === 'finished'), 'shell run finished');
+    await sleep(500);
+    const beforeNode = warm.size;
+
+    manager.assign(makeAssignment('node', await readFixture('task-isolation.mjs')));
+
+    expect(beforeNode).toBe(0);
+    await until(() => warm.readyCount === 2, 'two hosts ready');
+  });
+
   it('refills after a run took a host', async () => {
     const warm = makePool();
-    const { manager, sink } = makeManager(warm, 1);
+    const { manager, sink } = await managerAfterNodeRun(warm, 1);
     await until(() => warm.readyCount === 1, 'first host ready');
     const [taken] = warm.hostPids();
 
@@ -145,7 +168,7 @@ describe('warm task host pool', () => {
 
   it('shrinks as slots fill', async () => {
     const warm = makePool();
-    const { manager } = makeManager(warm, 2);
+    const { manager } = await managerAfterNodeRun(warm, 2);
     await until(() => warm.readyCount === 2, 'two hosts ready');
     const before = warm.hostPids();
 
@@ -172,7 +195,7 @@ describe('warm task host pool', () => {
 
   it('ends its hosts when the agent stops', async () => {
     const warm = makePool();
-    const { manager } = makeManager(warm, 2);
+    const { manager } = await managerAfterNodeRun(warm, 2);
     await until(() => warm.readyCount === 2, 'two hosts ready');
     const pids = warm.hostPids();
 

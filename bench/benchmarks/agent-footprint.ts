@@ -78,7 +78,7 @@ export const agentFootprintBenchmark: Benchmark = {
         { key: 'idle-cpu', label: 'idle agent CPU, share of one core', unit: '%', value: coreShare(first, last) * 100, budget: { op: '<=', value: 1 } },
         {
           key: 'warm-hosts-rss',
-          label: `warm task hosts beside it (${hosts.length}, one per free slot), resident memory together`,
+          label: `warm task hosts beside it (${hosts.length}: none until the agent runs a node task), resident memory together`,
           unit: 'MB',
           value: hostRss.reduce((sum, value) => sum + value, 0) / MB,
           note: 'FARMBOY_WARM_HOSTS=0 gives this memory back at the price of a cold start per node run',
