@@ -5,31 +5,12 @@
  * is noted too.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { childrenOf, commandName } from '../../tests/helpers/processes.js';
 import { startAgentProcess } from '../lib/agents.js';
 import { sleep, waitUntil, type Benchmark } from '../lib/context.js';
 import { startHubProcess } from '../lib/hub.js';
 import { MB, coreShare, sampleProcess } from '../lib/proc.js';
 import { median } from '../lib/stats.js';
-
-/** Name of a process's executable, from /proc (Linux). */
-function commandName(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return '';
-  }
-}
-
-/** Direct children of a process, from /proc (Linux). */
-function childrenOf(pid: number): number[] {
-  try {
-    const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
-    return text === '' ? [] : text.split(' ').map(Number);
-  } catch {
-    return [];
-  }
-}
 
 /** Resident memory of an idle `node` that only keeps a timer, after it settled. */
 async function idleNodeRss(): Promise<number> {

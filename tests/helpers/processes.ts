@@ -17,6 +17,25 @@ export function processesWith(marker: string): number[] {
   return found;
 }
 
+/** Returns the direct children of a process, from /proc (Linux); empty once it has ended. */
+export function childrenOf(pid: number): number[] {
+  try {
+    const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    return text === '' ? [] : text.split(' ').map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Returns the name of a process's executable, from /proc (Linux); empty once it has ended. */
+export function commandName(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
 /** Kills every process whose command line contains the marker. */
 export function killProcessesWith(marker: string): void {
   for (const pid of processesWith(marker)) {

@@ -1,19 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, createShellTask, startAgent, startTestHub, waitFor, type TestHub } from '../helpers/fleet.js';
+import { childrenOf, commandName } from '../helpers/processes.js';
 
 afterEach(cleanup);
 
 /** Process ids of an agent's children that run /bin/sh: its warm shells while it is idle. */
 function shellChildren(pid: number): number[] {
-  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  return children.filter((child) => {
-    try {
-      return readFileSync(`/proc/${child}/comm`, 'utf8').trim() === 'sh';
-    } catch {
-      return false;
-    }
-  });
+  return childrenOf(pid).filter((child) => commandName(child) === 'sh');
 }
 
 /** Runs a task that prints its shell's pid; returns the final status and that pid. */
