@@ -382,13 +382,8 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
    * with the run queued; sending it again would run it twice.
    */
   private adopt(run: Run, agentId: string, now: number): boolean {
-    const assigned = assign(run, agentId);
-    if (!assigned) return false;
-    this.put(assigned);
-    this.fleet.noteAssigned(agentId, run.id, now);
-    this.assignedAt.set(run.id, now);
-    const agentName = this.fleet.get(agentId)?.record.name ?? agentId;
-    this.systemLine(run.id, now, `attempt ${run.attempt} was already on agent ${agentName} when the hub restarted; it continues there`);
+    const recorded = this.recordAssignment(run, agentId, now, (agentName) => `attempt ${run.attempt} was already on agent ${agentName} when the hub restarted; it continues there`);
+    if (!recorded) return false;
     this.log.info({ runId: run.id, agentId, attempt: run.attempt }, 'run taken over from the agent that reported it');
     return true;
   }
@@ -553,15 +548,25 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
     return this.startAssignment(run, task, placement.agentId, pass.now) ? { kind: 'placed' } : { kind: 'waiting', reason: run.waitingReason };
   }
 
-  /** Assigns the run and sends it to the agent; false when the run cannot be assigned from its state. */
-  private startAssignment(run: Run, task: Task, agentId: string, now: number): boolean {
-    const assigned = assign({ ...run, taskVersion: task.version }, agentId);
+  /**
+   * Stores the run as assigned to the agent, counts it against the agent and
+   * writes `line` (given the agent's name) to the run's log. Returns false
+   * when the run cannot be assigned from its state.
+   */
+  private recordAssignment(run: Run, agentId: string, now: number, line: (agentName: string) => string): boolean {
+    const assigned = assign(run, agentId);
     if (!assigned) return false;
     this.put(assigned);
     this.fleet.noteAssigned(agentId, run.id, now);
     this.assignedAt.set(run.id, now);
-    const agentName = this.fleet.get(agentId)?.record.name ?? agentId;
-    this.systemLine(run.id, now, `attempt ${run.attempt} assigned to agent ${agentName}`);
+    this.systemLine(run.id, now, line(this.fleet.get(agentId)?.record.name ?? agentId));
+    return true;
+  }
+
+  /** Assigns the run and sends it to the agent; false when the run cannot be assigned from its state. */
+  private startAssignment(run: Run, task: Task, agentId: string, now: number): boolean {
+    const recorded = this.recordAssignment({ ...run, taskVersion: task.version }, agentId, now, (agentName) => `attempt ${run.attempt} assigned to agent ${agentName}`);
+    if (!recorded) return false;
     // Logged at debug, as 'run started' is, because at info these two lines cost every run two synchronous log writes.
     this.log.debug({ runId: run.id, agentId, attempt: run.attempt }, 'run assigned');
 
