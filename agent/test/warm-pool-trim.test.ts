@@ -2,15 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WarmPool, taskHostKind } from '../src/runner/warm-pool.js';
-import { TASK_HOST, makeTempDir, removeDir } from './helpers.js';
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let tries = 0; tries < 1000; tries += 1) {
-    if (condition()) return;
-    await sleep(10);
-  }
-  throw new Error(`${what}: not within 10 s`);
-}
+import { TASK_HOST, makeTempDir, removeDir, waitFor } from './helpers.js';
 
 describe('warm pool trim delay', () => {
   let pool: WarmPool | null = null;
@@ -36,7 +28,7 @@ describe('warm pool trim delay', () => {
     });
     pool = warm;
     warm.resize(2);
-    await until(() => warm.readyCount === 2, 'two hosts ready');
+    await waitFor(() => warm.readyCount === 2, 'two hosts ready');
     return warm;
   }
 
@@ -57,7 +49,7 @@ describe('warm pool trim delay', () => {
 
     warm.resize(0);
     const sizeAtOnce = warm.size;
-    await until(() => warm.size === 0, 'empty pool');
+    await waitFor(() => warm.size === 0, 'empty pool');
 
     expect(sizeAtOnce).toBe(2);
   });

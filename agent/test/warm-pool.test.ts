@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Json } from '../src/protocol/index.js';
 import { RunManager } from '../src/runs.js';
 import { WarmPool, taskHostKind, type WarmPoolOptions } from '../src/runner/warm-pool.js';
-import { MemorySink, TASK_HOST, fixturePath, livingGroupMembers, makeAssignment, makeSettings, makeTempDir, readFixture, removeDir, runToEnd } from './helpers.js';
+import { MemorySink, TASK_HOST, fixturePath, livingGroupMembers, makeAssignment, makeSettings, makeTempDir, readFixture, removeDir, runToEnd, waitFor } from './helpers.js';
 
 interface IsolationResult {
   pid: number;
@@ -13,14 +13,6 @@ interface IsolationResult {
   cwd: string;
   seen: { global: string | null; env: string | null };
   given: string | null;
-}
-
-async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let tries = 0; tries < 1000; tries += 1) {
-    if (await condition()) return;
-    await sleep(10);
-  }
-  throw new Error(`${what}: not within 10 s`);
 }
 
 async function isAlive(pid: number): Promise<boolean> {
@@ -62,7 +54,7 @@ describe('warm task host pool', () => {
   async function readyPool(size: number): Promise<WarmPool> {
     const warm = makePool();
     warm.resize(size);
-    await until(() => warm.readyCount === size, `${size} hosts ready`);
+    await waitFor(() => warm.readyCount === size, `${size} hosts ready`);
     return warm;
   }
 
@@ -83,7 +75,7 @@ describe('warm task host pool', () => {
   async function managerAfterNodeRun(warm: WarmPool, slots: number): Promise<{ manager: RunManager; sink: MemorySink }> {
     const made = makeManager(warm, slots);
     made.manager.assign(makeAssignment('node', await readFixture('task-isolation.mjs')));
-    await until(() => made.sink.events.some((event) => event.type === 'finished'), 'first node run finished');
+    await waitFor(() => made.sink.events.some((event) => event.type === 'finished'), 'first node run finished');
     made.sink.events.length = 0;
     return made;
   }
@@ -133,25 +125,25 @@ describe('warm task host pool', () => {
     const warm = makePool();
     const { manager, sink } = makeManager(warm, 2);
     manager.assign(makeAssignment('shell', 'echo shell only'));
-    await until(() => sink.events.some((event) => event.type === 'finished'), 'shell run finished');
+    await waitFor(() => sink.events.some((event) => event.type === 'finished'), 'shell run finished');
     await sleep(500);
     const beforeNode = warm.size;
 
     manager.assign(makeAssignment('node', await readFixture('task-isolation.mjs')));
 
     expect(beforeNode).toBe(0);
-    await until(() => warm.readyCount === 2, 'two hosts ready');
+    await waitFor(() => warm.readyCount === 2, 'two hosts ready');
   });
 
   it('refills after a run took a host', async () => {
     const warm = makePool();
     const { manager, sink } = await managerAfterNodeRun(warm, 1);
-    await until(() => warm.readyCount === 1, 'first host ready');
+    await waitFor(() => warm.readyCount === 1, 'first host ready');
     const [taken] = warm.hostPids();
 
     manager.assign(makeAssignment('node', await readFixture('task-isolation.mjs')));
-    await until(() => sink.events.some((event) => event.type === 'finished'), 'run finished');
-    await until(() => warm.readyCount === 1, 'pool refilled');
+    await waitFor(() => sink.events.some((event) => event.type === 'finished'), 'run finished');
+    await waitFor(() => warm.readyCount === 1, 'pool refilled');
 
     expect(warm.hostPids()).not.toContain(taken);
   });
@@ -161,7 +153,7 @@ describe('warm task host pool', () => {
     const [victim] = warm.hostPids();
 
     process.kill(victim as number, 'SIGKILL');
-    await until(() => warm.readyCount === 1 && !warm.hostPids().includes(victim as number), 'replacement ready');
+    await waitFor(() => warm.readyCount === 1 && !warm.hostPids().includes(victim as number), 'replacement ready');
 
     expect(warm.size).toBe(1);
   });
@@ -169,17 +161,17 @@ describe('warm task host pool', () => {
   it('shrinks as slots fill', async () => {
     const warm = makePool();
     const { manager } = await managerAfterNodeRun(warm, 2);
-    await until(() => warm.readyCount === 2, 'two hosts ready');
+    await waitFor(() => warm.readyCount === 2, 'two hosts ready');
     const before = warm.hostPids();
 
     manager.assign(makeAssignment('shell', 'sleep 600'));
-    await until(() => warm.size === 1, 'pool of one');
+    await waitFor(() => warm.size === 1, 'pool of one');
     const ended = before.filter((pid) => !warm.hostPids().includes(pid));
     manager.assign(makeAssignment('shell', 'sleep 600'));
-    await until(() => warm.size === 0, 'empty pool');
+    await waitFor(() => warm.size === 0, 'empty pool');
 
     expect(ended).toHaveLength(1);
-    await until(async () => !(await isAlive(ended[0] as number)), 'surplus host ended');
+    await waitFor(async () => !(await isAlive(ended[0] as number)), 'surplus host ended');
   });
 
   it('ends its hosts on stop', async () => {
@@ -190,19 +182,19 @@ describe('warm task host pool', () => {
     warm.resize(2);
 
     expect(warm.size).toBe(0);
-    for (const pid of pids) await until(async () => !(await isAlive(pid)), `host ${pid} ended`);
+    for (const pid of pids) await waitFor(async () => !(await isAlive(pid)), `host ${pid} ended`);
   });
 
   it('ends its hosts when the agent stops', async () => {
     const warm = makePool();
     const { manager } = await managerAfterNodeRun(warm, 2);
-    await until(() => warm.readyCount === 2, 'two hosts ready');
+    await waitFor(() => warm.readyCount === 2, 'two hosts ready');
     const pids = warm.hostPids();
 
     manager.beginStop();
 
     expect(warm.size).toBe(0);
-    for (const pid of pids) await until(async () => !(await isAlive(pid)), `host ${pid} ended`);
+    for (const pid of pids) await waitFor(async () => !(await isAlive(pid)), `host ${pid} ended`);
   });
 
   it('turns itself off after failed starts', async () => {
