@@ -127,10 +127,10 @@ export class RunManager {
 
   /**
    * Keeps one unused node task host per free slot once a node run came, and
-   * one shell per free slot while at most half the slots are busy; none
-   * while no new run can come. A warm shell costs a second exec per run, so
-   * an agent with most slots busy, which CPU limits more than start latency,
-   * spawns cold.
+   * one shell per free slot while at most half the slots are busy. Keeps
+   * none while no new run can come. A warm shell costs a second exec per
+   * run, and CPU limits an agent with most slots busy more than start
+   * latency does, so such an agent spawns cold.
    */
   private resizeWarmPool(): void {
     const { warmHosts, warmShells } = this.options.settings;

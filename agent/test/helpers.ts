@@ -160,7 +160,7 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, what:
   throw new Error(`${what}: not within 10 s`);
 }
 
-/** A pool of ready warm shells, as the agent keeps one per free slot. */
+/** Starts a pool of warm shells, as the agent keeps one per free slot, and waits until `size` are ready. */
 export async function readyShellPool(idleCwd: string, size: number): Promise<WarmPool> {
   const pool = new WarmPool({ kind: warmShellKind, idleCwd, env: agentEnvironment(), maxProcesses: size, readyTimeoutMs: 10_000, refillDelayMs: 0, log: pino({ level: 'silent' }) });
   pool.resize(size);

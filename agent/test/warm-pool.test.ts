@@ -71,13 +71,13 @@ describe('warm task host pool', () => {
     return { manager, sink };
   }
 
-  /** A manager that has run one node task, after which it keeps warm hosts. */
+  /** Returns a manager that has run one node task, after which it keeps warm hosts. */
   async function managerAfterNodeRun(warm: WarmPool, slots: number): Promise<{ manager: RunManager; sink: MemorySink }> {
-    const made = makeManager(warm, slots);
-    made.manager.assign(makeAssignment('node', await readFixture('task-isolation.mjs')));
-    await waitFor(() => made.sink.events.some((event) => event.type === 'finished'), 'first node run finished');
-    made.sink.events.length = 0;
-    return made;
+    const { manager: nodeReady, sink } = makeManager(warm, slots);
+    nodeReady.assign(makeAssignment('node', await readFixture('task-isolation.mjs')));
+    await waitFor(() => sink.events.some((event) => event.type === 'finished'), 'first node run finished');
+    sink.events.length = 0;
+    return { manager: nodeReady, sink };
   }
 
   it('hands a run a host started before it', async () => {

@@ -44,8 +44,8 @@ describe('hub stopped for several cron periods', () => {
     await sleep(1_000);
     const caughtUp = (await runsOf(restarted, once.id)).filter((run) => run.trigger === 'catch_up');
     const skipped = (await runsOf(restarted, none.id)).filter((run) => run.trigger === 'catch_up');
-    // The agent's reconnect delay doubles up to 30 s (with jitter), so after 10 s of downtime its next try may be
-    // 10 s or more away; the runs below wait for it.
+    // The agent's reconnect delay doubles up to 30 s, with jitter, so after 10 s of downtime its next try may be
+    // 10 s or more away. The runs below need the agent back.
     await waitFor(async () => (await restarted.api<Array<{ status: string }>>('GET', '/api/agents')).body.some((agent) => agent.status === 'online'), 40_000, 'the agent back online');
     const later = await waitFor(async () => {
       const runs = [...(await runsOf(restarted, once.id)), ...(await runsOf(restarted, none.id))];

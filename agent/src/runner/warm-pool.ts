@@ -21,7 +21,7 @@ import { parseMessage } from '../protocol/index.js';
 import { hostToAgentSchema } from '../task-host-protocol.js';
 import { signalProcessTree } from './process-tree.js';
 
-/** What a pool keeps ready, and the event that marks a process ready. */
+/** The kind of process a pool keeps ready, and the event that marks one ready. */
 export interface WarmProcessKind {
   /** Names the processes in log lines. */
   name: string;

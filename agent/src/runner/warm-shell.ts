@@ -47,9 +47,9 @@ const MAX_WARM_ENV_COUNT = 100;
 
 /**
  * Variables of the agent's own environment that change how bash, when it is
- * /bin/sh, runs the launch commands: options such as xtrace or keyword,
- * which print or mangle the exports, a trace prompt, startup files, and
- * exported functions, which could replace `cd`.
+ * /bin/sh, runs the launch commands. Options such as xtrace or keyword print
+ * or mangle the exports. The others set a trace prompt or startup files, and
+ * an exported function could replace `cd`.
  */
 const SHELL_CHANGING = ['SHELLOPTS', 'BASHOPTS', 'BASH_ENV', 'ENV', 'PS4'];
 
