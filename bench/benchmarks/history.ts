@@ -154,7 +154,7 @@ export const historyBenchmark: Benchmark = {
           label: `store size on disk with ${large.toLocaleString('en-US')} runs (file contents)`,
           unit: 'MB',
           value: diskMb(largeDir),
-          note: `run records ${diskMb(path.join(largeDir, 'runs')).toFixed(1)} MB, logs ${diskMb(path.join(largeDir, 'logs')).toFixed(1)} MB; blocks allocated ${allocatedMb(largeDir).toFixed(0)} MB, as one log file per run takes a block at least`,
+          note: `run records ${diskMb(path.join(largeDir, 'runs')).toFixed(1)} MB, output segments ${diskMb(path.join(largeDir, 'output')).toFixed(1)} MB; blocks allocated ${allocatedMb(largeDir).toFixed(0)} MB`,
         },
       ],
       details: {

@@ -80,7 +80,6 @@ export function recordLifecycle(store: Store, index: number, queuedAt: number): 
     logLines: 2,
     logBytes: lines.reduce((sum, line) => sum + line.m.length, 0),
   });
-  store.logs.closeRun(queued.id);
 }
 
 /**

@@ -633,7 +633,6 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
       // The hub's own reasons go to the log too; an agent's error is in its output already.
       if (outcome.error && (outcome.status === 'lost' || run.cancelRequestedAt !== null || outcome.noRetry === true)) this.systemLine(run.id, outcome.at, outcome.error);
       this.commit(next, 'run finished', { status: next.status, exitCode: next.exitCode });
-      this.store.logs.closeRun(run.id);
       this.logLineCounts.delete(run.id);
     }
     this.dispatchSoon();

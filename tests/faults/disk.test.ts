@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Run, StoredLogLine } from '../../electron/hub/model.js';
 import { openStore } from '../../electron/hub/store/index.js';
-import { makeRun } from '../store/helpers.js';
+import { makeRun, segmentDataLines } from '../store/helpers.js';
 import { cleanup, createShellTask, onCleanup, startAgent, startAgents, startTestHub, waitFor, type TestHub } from '../helpers/fleet.js';
 import { canMount, mountSmallDisk } from './helpers/disk.js';
 import { startHubProcess, type HubProcess } from './helpers/hub-process.js';
@@ -22,13 +22,10 @@ function numberedLines(first: number, count: number): StoredLogLine[] {
   return Array.from({ length: count }, (_, index) => ({ t: index, s: 'stdout', m: `line ${first + index} `.padEnd(40, '.') }));
 }
 
-/** Reads the texts of the log lines stored in a log file, in file order. */
-async function storedTexts(path: string): Promise<string[]> {
-  const text = await readFile(path, 'utf8');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .flatMap((line) => (JSON.parse(line) as { lines: StoredLogLine[] }).lines.map((stored) => stored.m));
+/** Reads the texts of the log lines stored in a data directory's output segments, in order. */
+async function storedTexts(dataDir: string): Promise<string[]> {
+  const lines = await segmentDataLines(dataDir);
+  return lines.flatMap((line) => (JSON.parse(line) as { lines: StoredLogLine[] }).lines.map((stored) => stored.m));
 }
 
 function settled(promise: Promise<unknown>): Promise<'resolved' | 'rejected'> {
@@ -74,15 +71,14 @@ describe.runIf(canMount)('full or read-only data directory', () => {
     expect(run.logLines).toBe(1_500);
   });
 
-  // The same sequence as the test above, without a hub process and its timing. Two writes of a
-  // run's log overlap while the disk is full, then the store persists again before the disk has
-  // room. The run segment and the log file keep room in their last tmpfs page, so a small run
-  // record still fits while the log's next event does not.
+  // The same sequence as the test above, without a hub process and its timing. Two output writes
+  // overlap while the disk is full, then the store persists again before the disk has room. The
+  // run segment and the output segment keep room in their last tmpfs page, so a small run record
+  // still fits while the log's next event does not.
   it('store persists nothing while full', { timeout: 30_000 }, async () => {
     const disk = await mountSmallDisk(4 * 1024 * 1024);
     const store = await openStore(join(disk.dir, 'hub'), { flushIntervalMs: 60_000 });
     onCleanup(() => store.close().catch(() => undefined));
-    const logPath = join(disk.dir, 'hub', 'logs', 'run-1.jsonl');
     store.logs.appendLog('run-1', numberedLines(1, 10), { attempt: 1, seq: 1 });
     store.runs.put(makeRun({ id: 'run-1', status: 'running', lastSeq: 1 }));
     await store.persist(['run-1']);
@@ -92,10 +88,10 @@ describe.runIf(canMount)('full or read-only data directory', () => {
 
     const overlapping = await Promise.all([settled(store.persist(['run-1'])), settled(store.flush())]);
     const retried = await settled(store.persist(['run-1']));
-    const whileFull = await storedTexts(logPath);
+    const whileFull = await storedTexts(join(disk.dir, 'hub'));
     await disk.free();
     await store.persist(['run-1']);
-    const afterFree = await storedTexts(logPath);
+    const afterFree = await storedTexts(join(disk.dir, 'hub'));
 
     expect(overlapping).toEqual(['rejected', 'rejected']);
     expect(retried).toBe('rejected');

@@ -1,7 +1,6 @@
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, createShellTask, startAgents, startTestHub, waitFor } from '../helpers/fleet.js';
+import { segmentDataLines, storedOutputBytes } from '../store/helpers.js';
 
 afterEach(cleanup);
 
@@ -15,16 +14,12 @@ interface StoredLine {
   m: string;
 }
 
-/** Returns every log line of a log file in order, unwrapping the agent events. */
-async function storedLines(path: string): Promise<StoredLine[]> {
-  const text = await readFile(path, 'utf8');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .flatMap((raw) => {
-      const value = JSON.parse(raw) as { lines?: StoredLine[] } & StoredLine;
-      return value.lines ?? [value];
-    });
+/** Returns every log line stored in a data directory in order, unwrapping the agent events; the hub in this test has one run. */
+async function storedLines(dataDir: string): Promise<StoredLine[]> {
+  return (await segmentDataLines(dataDir)).flatMap((raw) => {
+    const value = JSON.parse(raw) as { lines?: StoredLine[] } & StoredLine;
+    return value.lines ?? [value];
+  });
 }
 
 describe('run log cap', () => {
@@ -37,12 +32,11 @@ describe('run log cap', () => {
     const runId = (await hub.api<{ id: string }>('POST', `/api/tasks/${taskId}/runs`, {})).body.id;
     const run = await waitFor(() => hub.runs.get(runId)?.status === 'succeeded' && hub.runs.get(runId), 90_000, 'run succeeded');
     await hub.store.flush();
-    const path = join(hub.dataDir, 'logs', `${runId}.jsonl`);
-    const lines = await storedLines(path);
+    const lines = await storedLines(hub.dataDir);
     const marker = lines.findIndex((line) => line.s === 'system' && line.m.startsWith('[log truncated'));
 
     expect(run.logTruncated).toBe(true);
-    expect((await stat(path)).size).toBeLessThanOrEqual(CAP_BYTES + MARGIN_BYTES);
+    expect(await storedOutputBytes(hub.dataDir, runId, 'l')).toBeLessThanOrEqual(CAP_BYTES + MARGIN_BYTES);
     const output = lines.slice(0, marker).filter((line) => line.s !== 'system');
     expect(marker).toBeGreaterThan(0);
     expect(output.length).toBeGreaterThan(40_000);

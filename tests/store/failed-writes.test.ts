@@ -1,14 +1,14 @@
 /**
- * Output writes that fail and are retried. A directory in place of a run's
- * log file makes every write of that file fail with EISDIR, on any file
- * system and for any user, until the test removes it.
+ * Output writes that fail and are retried. A file in place of the output
+ * folder makes every new segment fail to open with ENOTDIR, on any file
+ * system and for any user, until the test puts the folder back.
  */
-import { mkdir, readFile, rmdir } from 'node:fs/promises';
+import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StoredLogLine } from '../../electron/hub/model.js';
 import { openStore, type Store } from '../../electron/hub/store/index.js';
-import { makeRun, makeTempDir } from './helpers.js';
+import { makeRun, makeTempDir, segmentDataLines } from './helpers.js';
 
 let dir: string;
 let remove: () => Promise<void>;
@@ -28,20 +28,21 @@ function lines(...texts: string[]): StoredLogLine[] {
   return texts.map((text, index) => ({ t: index, s: 'stdout', m: text }));
 }
 
-/** Reads the texts of a run's stored log lines from disk; [] when its file does not exist. */
-async function storedTexts(runId: string): Promise<string[]> {
-  const text = await readFile(join(dir, 'logs', `${runId}.jsonl`), 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .flatMap((line) => (JSON.parse(line) as { lines: StoredLogLine[] }).lines.map((stored) => stored.m));
+/** Reads the texts of the stored log lines from disk. */
+async function storedTexts(): Promise<string[]> {
+  const lines = await segmentDataLines(dir);
+  return lines.flatMap((line) => (JSON.parse(line) as { lines: StoredLogLine[] }).lines.map((stored) => stored.m));
 }
 
-/** Makes every write of the run's log file fail until the returned function is called. */
-async function blockLogFile(runId: string): Promise<() => Promise<void>> {
-  const path = join(dir, 'logs', `${runId}.jsonl`);
-  await mkdir(path);
-  return () => rmdir(path);
+/** Makes every output write fail until the returned function is called; the store must not have written output yet. */
+async function blockOutput(): Promise<() => Promise<void>> {
+  const path = join(dir, 'output');
+  await rmdir(path);
+  await writeFile(path, '');
+  return async () => {
+    await rm(path);
+    await mkdir(path);
+  };
 }
 
 /** Settles a promise to 'resolved' or 'rejected', for asserting on how it ended. */
@@ -52,18 +53,17 @@ function outcome(promise: Promise<unknown>): Promise<'resolved' | 'rejected'> {
   );
 }
 
-// Each case starts a second write of the file while the first one fails, as the flush timer, a
-// run's end or another agent's batch can. A later persist must then fail while the file is
-// blocked, and write the buffered event lines once it is not.
+// Each case starts a second output write while the first one fails, as the flush timer or another
+// agent's batch can. A later persist must then fail while the output is blocked, and write the
+// buffered event lines once it is not.
 const overlaps: Array<{ name: string; second: (store: Store) => Promise<unknown> }> = [
   { name: 'a flush of the whole store', second: (current) => current.flush() },
-  { name: 'the close of the run', second: async (current) => current.logs.closeRun('run-1') },
   { name: 'another persist', second: (current) => current.persist(['run-1']) },
 ];
 
 describe('failed output writes', () => {
   it.each(overlaps)('persist never skips lines after $name', async ({ second }) => {
-    const unblock = await blockLogFile('run-1');
+    const unblock = await blockOutput();
     store.logs.appendLog('run-1', lines('first'), { attempt: 1, seq: 1 });
     store.runs.put(makeRun({ id: 'run-1', status: 'running', lastSeq: 1 }));
 
@@ -76,11 +76,11 @@ describe('failed output writes', () => {
 
     expect(results[0]).toBe('rejected');
     expect(whileBlocked).toBe('rejected');
-    expect(await storedTexts('run-1')).toEqual(['first']);
+    expect(await storedTexts()).toEqual(['first']);
   });
 
   it('persist writes lines a failure kept', async () => {
-    const unblock = await blockLogFile('run-1');
+    const unblock = await blockOutput();
     store.logs.appendLog('run-1', lines('one'), { attempt: 1, seq: 1 });
     const failed = await outcome(store.persist(['run-1']));
     store.logs.appendLog('run-1', lines('two'), { attempt: 1, seq: 2 });
@@ -89,11 +89,11 @@ describe('failed output writes', () => {
     await store.persist(['run-1']);
 
     expect(failed).toBe('rejected');
-    expect(await storedTexts('run-1')).toEqual(['one', 'two']);
+    expect(await storedTexts()).toEqual(['one', 'two']);
   });
 
   it('run record waits for its output', async () => {
-    const unblock = await blockLogFile('run-1');
+    const unblock = await blockOutput();
     store.logs.appendLog('run-1', lines('one'), { attempt: 1, seq: 1 });
     store.runs.put(makeRun({ id: 'run-1', status: 'running', lastSeq: 1 }));
     const first = outcome(store.persist(['run-1']));

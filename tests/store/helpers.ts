@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -49,4 +49,32 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const items: T[] = [];
   for await (const item of iterable) items.push(item);
   return items;
+}
+
+/** Lists the names in the data directory's `output` folder, sorted; [] when it does not exist. */
+export async function outputFiles(dir: string): Promise<string[]> {
+  return (await readdir(join(dir, 'output')).catch(() => [])).sort();
+}
+
+/** Reads the lines of every output segment's data file, oldest segment first. */
+export async function segmentDataLines(dir: string): Promise<string[]> {
+  const lines: string[] = [];
+  for (const name of await outputFiles(dir)) {
+    if (!name.endsWith('.jsonl')) continue;
+    lines.push(...(await readFile(join(dir, 'output', name), 'utf8')).split('\n').filter(Boolean));
+  }
+  return lines;
+}
+
+/** Sums the bytes a run's output of one kind takes in the segments, from their index lines. */
+export async function storedOutputBytes(dir: string, runId: string, kind: 'l' | 'r'): Promise<number> {
+  let bytes = 0;
+  for (const name of await outputFiles(dir)) {
+    if (!name.endsWith('.idx')) continue;
+    for (const line of (await readFile(join(dir, 'output', name), 'utf8')).split('\n')) {
+      const [id, code, , length] = line.split(' ');
+      if (id === runId && code === kind) bytes += Number(length);
+    }
+  }
+  return bytes;
 }

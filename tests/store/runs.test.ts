@@ -257,17 +257,21 @@ describe('retention', () => {
     expect(remaining).toEqual(['b2', 'b3', 'b4', 'b5', 'old-running']);
   });
 
-  it('deletes output files of dropped runs', async () => {
+  it('deletes the output of dropped runs', async () => {
     await seed();
     const store = await openStore(dir);
 
     await store.applyRetention({ retentionDays: 30, retentionPerJob: 4 });
-    const logs = (await readdir(join(dir, 'logs'))).sort();
-    const records = (await readdir(join(dir, 'records'))).sort();
+    const dropped = await collect(store.logs.readLog('b0'));
+    const kept = await collect(store.logs.readRecords('b2'));
     await store.close();
+    const reopened = await openStore(dir);
+    const droppedAfterRestart = await collect(reopened.logs.readLog('old-final'));
+    await reopened.close();
 
-    expect(logs).toEqual(['b2.jsonl', 'b3.jsonl', 'b4.jsonl', 'b5.jsonl', 'old-running.jsonl']);
-    expect(records).toEqual(['b2.jsonl', 'b3.jsonl', 'b4.jsonl', 'b5.jsonl']);
+    expect(dropped).toEqual([]);
+    expect(kept).toEqual([{ id: 'b2' }]);
+    expect(droppedAfterRestart).toEqual([]);
   });
 
   it('compacts segments to one line per run', async () => {
@@ -300,17 +304,24 @@ describe('retention', () => {
     expect(segments).toHaveLength(1);
   });
 
-  it('deletes orphaned output files', async () => {
+  it('deletes orphaned output files of earlier versions', async () => {
     await seed();
+    await mkdir(join(dir, 'logs'));
     await writeFile(join(dir, 'logs', 'ghost.jsonl'), '{"t":1,"s":"stdout","m":"x"}\n');
+    await writeFile(join(dir, 'logs', 'b5.jsonl'), '{"t":0,"s":"stdout","m":"before"}\n');
     const store = await openStore(dir);
+    store.logs.appendLog('no-record', [{ t: 1, s: 'stdout', m: 'y' }]);
+    await store.flush();
 
     const result = await store.applyRetention({ retentionDays: 3650, retentionPerJob: 1000 });
+    const kept = await collect(store.logs.readLog('b5'));
+    const orphan = await collect(store.logs.readLog('no-record'));
     await store.close();
 
-    expect(result.deletedRuns).toBe(0);
-    expect(result.deletedOrphanFiles).toBe(1);
+    expect(result).toEqual({ deletedRuns: 0, deletedOrphanOutputs: 1 });
+    expect(orphan).toEqual([]);
     await expect(stat(join(dir, 'logs', 'ghost.jsonl'))).rejects.toThrow();
+    expect(kept.map((line) => line.m)).toEqual(['before', 'b5']);
   });
 
   it('keeps runs put during retention', async () => {

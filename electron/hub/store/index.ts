@@ -13,7 +13,7 @@ import { isTempFileOf, removeFile } from './fs-util.js';
 import { AtomicJsonFile, BACKUP_SUFFIX, loadDefinitions, STORE_FILE, writeBackup } from './definitions-file.js';
 import { Definitions } from './definitions.js';
 import { acquireLock, LOCK_FILE, type StoreLock } from './lock.js';
-import { FileRunOutputStore, type RunOutputStore } from './run-output.js';
+import { SegmentOutputStore, type RunOutputStore } from './run-output.js';
 import { SegmentRunStore, type RunStore } from './run-store.js';
 import { defaultState, type Settings, type StoreState } from './schema.js';
 
@@ -49,8 +49,8 @@ export interface StoreOptions {
 
 export interface RetentionResult {
   deletedRuns: number;
-  /** Output files that belonged to no known run. */
-  deletedOrphanFiles: number;
+  /** Runs unknown to the run records whose output was deleted. */
+  deletedOrphanOutputs: number;
 }
 
 export interface Store {
@@ -99,8 +99,10 @@ export async function openStore(dataDir: string, options: StoreOptions = {}): Pr
   try {
     await removeTempFiles(dir, log);
     const definitions = await openDefinitions(dir, log, { flushIntervalMs, backupIntervalMs, onError: options.onError });
-    const logs = new FileRunOutputStore(dir, log, { flushIntervalMs, sync: options.syncOutput ?? DEFAULT_SYNC_OUTPUT });
+    const logs = await SegmentOutputStore.open(dir, log, { flushIntervalMs, sync: options.syncOutput ?? DEFAULT_SYNC_OUTPUT });
     const runs = await SegmentRunStore.load(join(dir, 'runs'), log, flushIntervalMs, (runIds) => logs.flushRuns(runIds));
+    // Segments keep the index lines of runs retention deleted; they are forgotten again here.
+    await logs.deleteOrphans((runId) => runs.has(runId));
     log.info({ dataDir: dir, runs: runs.count() }, 'store opened');
     return new FileStore(dir, lock, definitions, runs, logs, log);
   } catch (err) {
@@ -118,7 +120,7 @@ function checkDuration(option: string, value: number): number {
 
 async function makeDirectories(dir: string): Promise<void> {
   try {
-    for (const sub of ['runs', 'logs', 'records']) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
+    for (const sub of ['runs', 'output']) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
   } catch (err) {
     throw new StoreError('store_unwritable', dir, `Data directory ${dir} cannot be created (${errorText(err)}). Check its permissions.`, {
       cause: err,
@@ -170,7 +172,7 @@ class FileStore implements Store {
     private readonly lock: StoreLock,
     private readonly definitions: Definitions,
     readonly runs: SegmentRunStore,
-    readonly logs: FileRunOutputStore,
+    readonly logs: SegmentOutputStore,
     private readonly log: Logger,
   ) {}
 
@@ -203,8 +205,8 @@ class FileStore implements Store {
       await Promise.all(batch.map((runId) => this.logs.deleteRun(runId)));
     }
     const orphans = await this.logs.deleteOrphans((runId) => this.runs.has(runId));
-    this.log.info({ runs: deleted.length, orphanFiles: orphans, ms: Date.now() - started }, 'retention applied');
-    return { deletedRuns: deleted.length, deletedOrphanFiles: orphans };
+    this.log.info({ runs: deleted.length, orphanOutputs: orphans, ms: Date.now() - started }, 'retention applied');
+    return { deletedRuns: deleted.length, deletedOrphanOutputs: orphans };
   }
 
   close(): Promise<void> {

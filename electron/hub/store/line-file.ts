@@ -1,26 +1,16 @@
 /**
- * One append-only JSON-lines file written through a single open handle.
- * Every operation on the file runs in its own serial queue, so a reader's
- * snapshot never sees half of a batch.
+ * One append-only JSON-lines file written through a single open handle, for
+ * the run segments. Every operation on the file runs in its own serial
+ * queue, so a rewrite never interleaves with an append.
  */
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { errorCode } from './errors.js';
 import { SerialQueue, syncDirectory, withRetry } from './fs-util.js';
 
 export interface LineFileOptions {
-  /** fdatasync after every write: for run records, not for bulk output. */
+  /** fdatasync after every write. */
   sync: boolean;
-  /** Waits for a free file handle; `onClose` returns it. */
-  acquire?: () => Promise<void>;
-  onOpen?: (file: LineFile) => void;
-  onClose?: (file: LineFile) => void;
-}
-
-/** The content a reader may read: the first `size` bytes of the file, then the `pending` lines. */
-export interface LineFileSnapshot {
-  size: number;
-  pending: string[];
 }
 
 export class LineFile {
@@ -36,80 +26,23 @@ export class LineFile {
    * the read of the last byte.
    */
   private tailKnown = false;
-  private pending: string[] = [];
-  /** Set while `pending` contains a line appended with `marked`; it moves with those lines, into a write and back on failure. */
-  private pendingMarked = false;
-  /** Writes under way whose lines include marked ones. */
-  private markedWrites = 0;
   /** Set when this object created the file and its directory entry may not be on disk yet. */
   private entryUnsynced = false;
   private readonly queue = new SerialQueue();
-  lastUsed = Date.now();
 
   constructor(
     readonly path: string,
     private readonly options: LineFileOptions,
   ) {}
 
-  get isOpen(): boolean {
-    return this.handle !== null;
-  }
-
-  get hasPending(): boolean {
-    return this.pending.length > 0;
-  }
-
-  /**
-   * True while a line appended with `marked` is buffered or in a write under
-   * way, so a `flush` now resolves only once it is in the file. A failed write
-   * keeps it true, whichever operation of the file's queue ran that write.
-   */
-  get hasMarkedLines(): boolean {
-    return this.pendingMarked || this.markedWrites > 0;
-  }
-
-  get idle(): boolean {
-    return this.queue.idle && this.pending.length === 0 && this.handle === null;
-  }
-
-  /** Buffers one serialized line; `flush` writes it. `marked` flags a line that `hasMarkedLines` reports until it is written. */
-  append(line: string, marked = false): void {
-    this.pending.push(line);
-    if (marked) this.pendingMarked = true;
-    this.lastUsed = Date.now();
-  }
-
-  /** Writes the buffered lines in one append. On failure they stay buffered. */
-  flush(): Promise<void> {
-    return this.queue.run(() => this.writePending());
-  }
-
-  /** Appends `lines` now, bypassing the buffer. */
+  /** Appends `lines` in one write; a failed write is cut back when it can be (`undoPartialWrite`). */
   write(lines: readonly string[]): Promise<void> {
     return this.queue.run(() => this.writeLines(lines));
   }
 
-  snapshot(): Promise<LineFileSnapshot> {
-    return this.queue.run(async () => {
-      this.size ??= await sizeOf(this.path);
-      return { size: this.size, pending: [...this.pending] };
-    });
-  }
-
-  /** Closes the handle and keeps the buffer, to free a descriptor. */
-  release(): Promise<void> {
-    return this.queue.run(() => this.closeHandle());
-  }
-
-  /** Writes the buffer, then closes the handle; on a failed write the lines stay buffered. */
+  /** Closes the handle once the queued writes are done. */
   close(): Promise<void> {
-    return this.queue.run(async () => {
-      try {
-        await this.writePending();
-      } finally {
-        await this.closeHandle();
-      }
-    });
+    return this.queue.run(() => this.closeHandle());
   }
 
   /** Runs `task` when every queued operation is done, with the handle closed. */
@@ -121,24 +54,6 @@ export class LineFile {
       this.tailKnown = false;
       return task();
     });
-  }
-
-  private async writePending(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const batch = this.pending;
-    const batchMarked = this.pendingMarked;
-    this.pending = [];
-    this.pendingMarked = false;
-    if (batchMarked) this.markedWrites += 1;
-    try {
-      await this.writeLines(batch);
-    } catch (err) {
-      this.pending = batch.concat(this.pending);
-      this.pendingMarked ||= batchMarked;
-      throw err;
-    } finally {
-      if (batchMarked) this.markedWrites -= 1;
-    }
   }
 
   private async writeLines(lines: readonly string[]): Promise<void> {
@@ -154,7 +69,6 @@ export class LineFile {
       this.entryUnsynced = false;
     }
     const data = (this.needsNewline ? '\n' : '') + lines.join('\n') + '\n';
-    this.lastUsed = Date.now();
     const before = this.size;
     try {
       await handle.appendFile(data, 'utf8');
@@ -188,14 +102,7 @@ export class LineFile {
 
   private async openHandle(): Promise<FileHandle> {
     if (this.handle) return this.handle;
-    await this.options.acquire?.();
-    let handle: FileHandle;
-    try {
-      handle = (this.tailKnown ? null : await this.createHandle()) ?? (await withRetry(() => open(this.path, 'a+', 0o600)));
-    } catch (err) {
-      this.options.onClose?.(this);
-      throw err;
-    }
+    const handle = (this.tailKnown ? null : await this.createHandle()) ?? (await withRetry(() => open(this.path, 'a+', 0o600)));
     try {
       if (!this.tailKnown || this.size === null) {
         const { size } = await handle.stat();
@@ -205,11 +112,9 @@ export class LineFile {
       }
     } catch (err) {
       await handle.close();
-      this.options.onClose?.(this);
       throw err;
     }
     this.handle = handle;
-    this.options.onOpen?.(this);
     return handle;
   }
 
@@ -237,11 +142,7 @@ export class LineFile {
     const handle = this.handle;
     if (!handle) return;
     this.handle = null;
-    try {
-      await handle.close();
-    } finally {
-      this.options.onClose?.(this);
-    }
+    await handle.close();
   }
 }
 
@@ -249,13 +150,4 @@ async function endsWithNewline(handle: FileHandle, size: number): Promise<boolea
   const byte = Buffer.alloc(1);
   await handle.read(byte, 0, 1, size - 1);
   return byte[0] === 0x0a;
-}
-
-async function sizeOf(path: string): Promise<number> {
-  try {
-    return (await stat(path)).size;
-  } catch (err) {
-    if (errorCode(err) === 'ENOENT') return 0;
-    throw err;
-  }
 }

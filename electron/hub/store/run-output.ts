@@ -1,21 +1,29 @@
 /**
- * Per-run output: log lines in `logs/<runId>.jsonl` and result records in
- * `records/<runId>.jsonl`, in the line format of `output-events.ts`. Appends
- * are buffered and written together once per flush interval, or at once by
- * `flushRuns`. Lines without a mark (the hub's own system lines) wait up to
- * `unmarkedFlushMs` instead. So a short run's file is usually opened, written
- * and synced once, with its agent's output, and not once more for the line
- * the hub wrote when it assigned the run. Open handles are capped: the least
- * recently used one is closed past the cap, and idle ones are closed.
+ * Run output: log lines and result records of every run, appended together
+ * to shared segment files in `output/`, in the line format of
+ * `output-events.ts`. Each write appends the buffered lines of all runs to
+ * `NNNNNNNN.jsonl` and one index line per run and kind to `NNNNNNNN.idx`,
+ * then fdatasyncs both. A whole round of runs costs one write and one sync
+ * per file, where a file per run cost a create, a write and a sync each.
+ *
+ * The index lines (`runId kind offset length`) are read at open into memory,
+ * so a run's output is read back with positional reads of its extents. A
+ * segment is written only by the hub that created it: after a restart the
+ * next write starts a new one, so a crash never leaves a half line that a
+ * later write would follow. A segment is deleted once retention has deleted
+ * every run with output in it.
+ *
+ * Output files of one run per file (`logs/<runId>.jsonl`,
+ * `records/<runId>.jsonl`) from earlier versions are still read and deleted,
+ * never written.
  */
-import { readdir, truncate } from 'node:fs/promises';
+import { mkdir, open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { Logger } from 'pino';
 import type { Json, StoredLogLine } from '../model.js';
-import { errorText } from './errors.js';
-import { removeFile } from './fs-util.js';
-import { parseLine, readRawLines } from './json-lines.js';
-import { LineFile } from './line-file.js';
+import { errorCode, errorText } from './errors.js';
+import { SerialQueue, removeFile, syncDirectory, withRetry } from './fs-util.js';
+import { parseLine, readRawLines, type RawLine } from './json-lines.js';
 import {
   addToScan,
   isLogLine,
@@ -31,29 +39,24 @@ export type { OutputMark, OutputScan } from './output-events.js';
 
 export interface RunOutputStore {
   /**
-   * Buffers log lines; they are appended to the run's log file with the next
-   * flush. `mark` names the agent event they came from and makes them one line.
+   * Buffers log lines; they are appended with the next flush. `mark` names
+   * the agent event they came from and makes them one line.
    */
   appendLog(runId: string, lines: StoredLogLine[], mark?: OutputMark): void;
   appendRecords(runId: string, records: Json[], mark?: OutputMark): void;
   /** Every line appended so far, in order, including lines not written yet. */
   readLog(runId: string): AsyncIterable<StoredLogLine>;
   readRecords(runId: string): AsyncIterable<Json>;
-  /** Flushes and closes the run's files, once the run is final. */
-  closeRun(runId: string): void;
   /**
-   * Writes every file of these runs that has buffered lines with a mark (the
-   * output of agent events), with the rest of its buffer. It also waits for
-   * writes of such lines already under way, started by a flush or a close.
-   * A file with only unmarked lines waits for its timer.
-   * Rejects when a file could not be written; its lines stay buffered for the
-   * next attempt.
+   * Writes the buffered output when these runs have lines with a mark (the
+   * output of agent events) in it, or in a write under way, and waits for it.
+   * Output with only unmarked lines waits for its timer.
+   * Rejects when the write failed; its lines stay buffered for the next attempt.
    */
   flushRuns(runIds: Iterable<string>): Promise<void>;
   /**
-   * Reads a run's output files back: the highest sequence number stored for
-   * `attempt` and the counters of the run record. A last line cut short by a
-   * crash is removed from the file, so only call this for a run no one appends to.
+   * Reads a run's stored output back: the highest sequence number stored for
+   * `attempt` and the counters of the run record.
    */
   scanRun(runId: string, attempt: number): Promise<OutputScan>;
 }
@@ -62,67 +65,113 @@ export interface OutputOptions {
   flushIntervalMs: number;
   /** fdatasync every write, so written output survives a power cut and not only a crash. */
   sync?: boolean;
-  /** Most file handles open at once. */
-  maxOpenFiles?: number;
-  /** A handle unused for this long is closed. */
-  idleCloseMs?: number;
   /** Maximum wait before lines without a mark are written, in ms. Default: the flush interval, at least 1000. */
   unmarkedFlushMs?: number;
+  /** A segment that has reached this size takes no more writes; the next one starts a new segment. */
+  segmentBytes?: number;
 }
 
 type Kind = OutputKind;
 
+const KINDS: readonly Kind[] = ['logs', 'records'];
+const KIND_CODE: Record<Kind, string> = { logs: 'l', records: 'r' };
 const DEFAULT_UNMARKED_FLUSH_MS = 1000;
+const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+const SEGMENT_DIGITS = 8;
+const SEGMENT_NAME = /^(\d{8})\.(jsonl|idx)$/;
+const NEWLINE = 0x0a;
 
 const SAFE_RUN_ID = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
 
-/** Rejects run ids that could escape the output folders when used as a file name. */
+/** Rejects run ids that could escape the output folder or break an index line. */
 function assertRunId(runId: string): void {
-  if (!SAFE_RUN_ID.test(runId)) throw new RangeError(`run id ${JSON.stringify(runId)} cannot be used as a file name`);
+  if (!SAFE_RUN_ID.test(runId)) throw new RangeError(`run id ${JSON.stringify(runId)} cannot be stored`);
 }
 
-export class FileRunOutputStore implements RunOutputStore {
-  /** Known files in least recently used order: a use moves a file to the end. */
-  private readonly files = new Map<string, LineFile>();
-  private readonly dirty = new Set<LineFile>();
-  /** Files with a flush under way, so a later flush can wait for them. */
-  private readonly writing = new Map<LineFile, number>();
-  private readonly closing = new Set<Promise<void>>();
-  /** Handles open or being opened. */
-  private openCount = 0;
-  private readonly waiters: Array<() => void> = [];
-  private readonly releasing = new Set<LineFile>();
-  /**
-   * Files with an open handle, least recently used first. `files` also
-   * contains closed files until they are forgotten, so an eviction scans this
-   * set, not all of `files`, whose size grows with the run rate.
-   */
-  private readonly openByRecency = new Set<LineFile>();
+/** Serialized lines of one run and kind, waiting for a write. */
+interface Chunk {
+  runId: string;
+  kind: Kind;
+  lines: string[];
+  marked: boolean;
+}
+
+/**
+ * The byte ranges of a run's output of one kind, in the order written:
+ * triples of segment number, offset and length in one flat array, which
+ * keeps a long run's thousands of extents at about 24 bytes each.
+ */
+type Extents = number[];
+
+interface RunEntry {
+  logs: Extents;
+  records: Extents;
+}
+
+/** The segment that takes writes. */
+interface OpenSegment {
+  number: number;
+  data: FileHandle;
+  index: FileHandle;
+  dataSize: number;
+  indexSize: number;
+  /** Set until the directory is synced after the files were created. */
+  entriesUnsynced: boolean;
+}
+
+export class SegmentOutputStore implements RunOutputStore {
+  private readonly runs = new Map<string, RunEntry>();
+  /** Runs with output in each segment, so a segment is deleted with its last run. */
+  private readonly segmentRuns = new Map<number, Set<string>>();
+  /** Runs with a file of an earlier version, per kind. */
+  private readonly legacy: Record<Kind, Set<string>>;
+  private pending: Chunk[] = [];
+  /** The chunks of the write under way, readable until they are in `runs`. */
+  private writing: Chunk[] = [];
+  /** Marked chunks per run, buffered or in a write under way. */
+  private readonly markedChunks = new Map<string, number>();
+  /** Runs deleted while a write of their output was under way; that output is not indexed. */
+  private readonly deletedWhileWriting = new Set<string>();
+  private current: OpenSegment | null = null;
+  private nextSegment: number;
+  private readonly queue = new SerialQueue();
   private timer: NodeJS.Timeout | null = null;
   /** When the scheduled flush fires, in `Date.now()` ms. */
   private timerDue = 0;
-  private readonly sweeper: NodeJS.Timeout;
-  private readonly maxOpenFiles: number;
-  private readonly idleCloseMs: number;
   private readonly unmarkedFlushMs: number;
-  private readonly kindDirs: Record<Kind, string>;
+  private readonly segmentBytes: number;
   private closed = false;
 
-  constructor(
+  private constructor(
     private readonly dataDir: string,
     private readonly log: Logger,
     private readonly options: OutputOptions,
+    lastSegment: number,
+    legacy: Record<Kind, Set<string>>,
   ) {
-    this.maxOpenFiles = options.maxOpenFiles ?? 64;
-    this.idleCloseMs = options.idleCloseMs ?? 30_000;
-    this.kindDirs = { logs: join(dataDir, 'logs'), records: join(dataDir, 'records') };
+    this.nextSegment = lastSegment + 1;
+    this.legacy = legacy;
     this.unmarkedFlushMs = options.unmarkedFlushMs ?? Math.max(options.flushIntervalMs, DEFAULT_UNMARKED_FLUSH_MS);
-    this.sweeper = setInterval(() => this.sweepIdle(), Math.max(1000, this.idleCloseMs / 2));
-    this.sweeper.unref();
+    this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
   }
 
-  get openFiles(): number {
-    return this.openCount;
+  /** Reads the index of every segment in `dataDir/output`, creating the folder when missing. */
+  static async open(dataDir: string, log: Logger, options: OutputOptions): Promise<SegmentOutputStore> {
+    const dir = join(dataDir, 'output');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const legacy = { logs: await legacyRuns(join(dataDir, 'logs')), records: await legacyRuns(join(dataDir, 'records')) };
+    const segments = new Set<number>();
+    for (const name of await readdir(dir)) {
+      const match = SEGMENT_NAME.exec(name);
+      if (match) segments.add(Number(match[1]));
+    }
+    const store = new SegmentOutputStore(dataDir, log, options, Math.max(0, ...segments), legacy);
+    for (const segment of [...segments].sort((a, b) => a - b)) await store.loadSegment(segment);
+    // Segments without a run left (retention was cut short, or a crash came before the index) hold nothing readable.
+    for (const segment of segments) {
+      if ((store.segmentRuns.get(segment)?.size ?? 0) === 0) await store.removeSegment(segment);
+    }
+    return store;
   }
 
   appendLog(runId: string, lines: StoredLogLine[], mark?: OutputMark): void {
@@ -142,159 +191,81 @@ export class FileRunOutputStore implements RunOutputStore {
   }
 
   async flushRuns(runIds: Iterable<string>): Promise<void> {
-    const files: LineFile[] = [];
     for (const runId of runIds) {
-      for (const file of this.filesOf(runId)) {
-        // Unmarked lines alone can wait. The file itself tracks its marked lines, also those in a
-        // write that another flush or a close started, so a failed write of them is never skipped.
-        if (file.hasMarkedLines) files.push(file);
-      }
+      if ((this.markedChunks.get(runId) ?? 0) > 0) return this.writeQueued();
     }
-    await this.flushFiles(files);
-  }
-
-  private filesOf(runId: string): LineFile[] {
-    const files: LineFile[] = [];
-    for (const kind of ['logs', 'records'] as const) {
-      const file = this.files.get(this.pathOf(kind, runId));
-      if (file) files.push(file);
-    }
-    return files;
   }
 
   async scanRun(runId: string, attempt: number): Promise<OutputScan> {
     assertRunId(runId);
-    await this.flushFiles(this.filesOf(runId));
-    // NOTE: lastSeq is the highest mark in either file. Each file contains a prefix of its own
-    // events. After a write that failed in one file only (a full disk) and a crash, the other file
-    // may contain a later event than the missing one, and a resend then skips the missing one.
+    if (this.hasBuffered(runId)) await this.writeQueued();
     const scan: OutputScan = { lastSeq: 0, logLines: 0, logBytes: 0, recordCount: 0, totalLogLines: 0 };
-    for (const kind of ['logs', 'records'] as const) {
-      const path = this.pathOf(kind, runId);
-      const file = this.files.get(path);
-      const scanFile = async (): Promise<void> => {
-        let goodBytes = 0;
-        let cut = false;
-        for await (const raw of readRawLines(path)) {
-          const parsed = parseLine(raw);
-          if (!raw.terminated) {
-            cut = true;
-            break;
-          }
-          goodBytes += Buffer.byteLength(raw.text) + 1;
-          if (parsed.ok) addToScan(scan, kind, parseOutputValue(kind, parsed.value), attempt);
-        }
-        if (!cut) return;
-        await truncate(path, goodBytes);
-        this.log.warn({ runId, kind }, 'output line cut short by a crash removed');
-      };
-      await (file ? file.exclusive(scanFile) : scanFile());
+    for (const kind of KINDS) {
+      for await (const raw of this.storedLines(kind, runId, this.extentsOf(kind, runId))) {
+        const parsed = parseLine(raw);
+        if (raw.terminated && parsed.ok) addToScan(scan, kind, parseOutputValue(kind, parsed.value), attempt);
+      }
     }
     return scan;
   }
 
-  closeRun(runId: string): void {
-    assertRunId(runId);
-    for (const kind of ['logs', 'records'] as const) {
-      const file = this.files.get(this.pathOf(kind, runId));
-      if (!file) continue;
-      this.dirty.delete(file);
-      const closing = file
-        .close()
-        .then(() => this.forgetIfIdle(file))
-        .catch((err: unknown) => {
-          this.dirty.add(file);
-          this.log.error({ runId, kind, err: errorText(err) }, 'run output close failed, will retry');
-          this.schedule(Math.max(this.options.flushIntervalMs, 1000));
-        })
-        .finally(() => this.closing.delete(closing));
-      this.closing.add(closing);
-    }
-  }
-
-  /** Writes every buffered line now, and waits for writes already under way. Rejects if a file could not be written. */
-  async flush(): Promise<void> {
+  /** Writes every buffered line now, and waits for a write already under way. Rejects if the write failed. */
+  flush(): Promise<void> {
     this.clearTimer();
-    await Promise.all([...this.closing]);
-    await this.flushFiles(new Set([...this.dirty, ...this.writing.keys()]));
+    return this.writeQueued();
   }
 
-  /** Flushes each file through its own queue, so the call also waits for a write another flush started. */
-  private async flushFiles(files: Iterable<LineFile>): Promise<void> {
-    const list = [...files];
-    for (const file of list) {
-      this.dirty.delete(file);
-      this.writing.set(file, (this.writing.get(file) ?? 0) + 1);
-    }
-    const results = await Promise.allSettled(list.map((file) => file.flush()));
-    list.forEach((file, index) => {
-      const left = (this.writing.get(file) ?? 1) - 1;
-      if (left > 0) this.writing.set(file, left);
-      else this.writing.delete(file);
-      if (results[index]?.status === 'rejected' || file.hasPending) this.dirty.add(file);
-    });
-    const failure = results.find((result) => result.status === 'rejected');
-    if (failure) throw failure.reason;
-  }
-
-  /** Closes a run's files and deletes them, for retention. */
+  /** Deletes a run's output, for retention; a segment goes with the last run in it. */
   async deleteRun(runId: string): Promise<void> {
-    for (const kind of ['logs', 'records'] as const) {
-      const path = this.pathOf(kind, runId);
-      const file = this.files.get(path);
-      if (file) {
-        this.dirty.delete(file);
-        this.files.delete(path);
-        await file.exclusive(() => removeFile(path));
-      } else {
-        await removeFile(path);
-      }
+    this.dropBuffered(runId);
+    if (this.writing.some((chunk) => chunk.runId === runId)) this.deletedWhileWriting.add(runId);
+    await this.forgetRun(runId);
+    for (const kind of KINDS) {
+      if (!this.legacy[kind].delete(runId)) continue;
+      await removeFile(this.legacyPath(kind, runId));
     }
   }
 
-  /** Deletes output files of runs for which `keep` is false, such as leftovers of a crash during retention. */
+  /** Deletes the output of runs for which `keep` is false, such as leftovers of a crash during retention. */
   async deleteOrphans(keep: (runId: string) => boolean): Promise<number> {
     let deleted = 0;
-    for (const kind of ['logs', 'records'] as const) {
-      for (const name of await readdir(join(this.dataDir, kind))) {
-        if (!name.endsWith('.jsonl')) continue;
-        const runId = name.slice(0, -'.jsonl'.length);
-        if (keep(runId) || this.files.has(join(this.dataDir, kind, name))) continue;
-        await removeFile(join(this.dataDir, kind, name));
-        deleted += 1;
-      }
+    const known = new Set([...this.runs.keys(), ...this.legacy.logs, ...this.legacy.records]);
+    const buffered = new Set([...this.writing, ...this.pending].map((chunk) => chunk.runId));
+    for (const runId of known) {
+      if (keep(runId) || buffered.has(runId)) continue;
+      await this.deleteRun(runId);
+      deleted += 1;
     }
     return deleted;
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    clearInterval(this.sweeper);
-    // Each file's close writes its own buffer, so one failing file does not keep the others open.
     this.clearTimer();
-    await Promise.all([...this.closing]);
-    const files = [...this.files.values()];
-    const results = await Promise.allSettled(files.map((file) => file.close()));
-    this.files.clear();
-    this.dirty.clear();
-    const failure = results.find((result) => result.status === 'rejected');
-    if (failure) throw failure.reason;
+    try {
+      await this.writeQueued();
+    } finally {
+      await this.queue.run(() => this.closeSegment());
+    }
   }
 
   private append(kind: Kind, runId: string, values: readonly unknown[], mark: OutputMark | undefined): void {
     if (this.closed) throw new Error('run output store is closed');
+    assertRunId(runId);
     if (values.length === 0) return;
-    const file = this.fileFor(kind, runId);
-    for (const line of serializeOutput(kind, values, mark)) file.append(line, mark !== undefined);
-    this.dirty.add(file);
-    this.schedule(mark === undefined ? this.unmarkedFlushMs : this.options.flushIntervalMs);
+    const marked = mark !== undefined;
+    this.pending.push({ runId, kind, lines: serializeOutput(kind, values, mark), marked });
+    if (marked) this.markedChunks.set(runId, (this.markedChunks.get(runId) ?? 0) + 1);
+    this.schedule(marked ? this.options.flushIntervalMs : this.unmarkedFlushMs);
   }
 
   private async *read<T>(kind: Kind, runId: string, accept: (value: unknown) => value is T): AsyncGenerator<T> {
-    const file = this.fileFor(kind, runId);
-    const snapshot = await file.snapshot();
+    assertRunId(runId);
+    // Taken at once, so a write that ends during the read moves no line out of this view or into it twice.
+    const extents = this.extentsOf(kind, runId).slice();
+    const buffered = [...this.writing, ...this.pending].filter((chunk) => chunk.runId === runId && chunk.kind === kind);
     let bad = 0;
-    for await (const raw of readRawLines(file.path, snapshot.size)) {
+    for await (const raw of this.storedLines(kind, runId, extents)) {
       const parsed = parseLine(raw);
       const items = parsed.ok ? parseOutputValue(kind, parsed.value).items : [undefined];
       for (const item of items) {
@@ -303,87 +274,236 @@ export class FileRunOutputStore implements RunOutputStore {
       }
     }
     if (bad > 0) this.log.warn({ runId, kind, lines: bad }, 'invalid output lines skipped');
-    for (const line of snapshot.pending) {
-      for (const item of parseOutputValue(kind, JSON.parse(line)).items) if (accept(item)) yield item;
-    }
-  }
-
-  /** Same as `join(dataDir, kind, runId + '.jsonl')` for the run ids `assertRunId` accepts, without join's normalization on every lookup. */
-  private pathOf(kind: Kind, runId: string): string {
-    return `${this.kindDirs[kind]}${sep}${runId}.jsonl`;
-  }
-
-  private fileFor(kind: Kind, runId: string): LineFile {
-    assertRunId(runId);
-    const path = this.pathOf(kind, runId);
-    let file = this.files.get(path);
-    if (file) {
-      this.files.delete(path);
-      if (this.openByRecency.delete(file)) this.openByRecency.add(file);
-    } else {
-      file = new LineFile(path, {
-        sync: this.options.sync ?? false,
-        acquire: () => this.acquireHandle(),
-        onOpen: (opened) => this.onOpen(opened),
-        onClose: (closed) => this.onClose(closed),
-      });
-    }
-    this.files.set(path, file);
-    return file;
-  }
-
-  /** Takes a handle slot, closing the least recently used open file while none is free. */
-  private async acquireHandle(): Promise<void> {
-    while (this.openCount >= this.maxOpenFiles) {
-      this.evictOne();
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
-    this.openCount += 1;
-  }
-
-  private onOpen(file: LineFile): void {
-    this.openByRecency.add(file);
-    // A waiter found nothing to evict while this file was opening; now it can.
-    if (this.waiters.length > 0) this.evictOne();
-  }
-
-  private onClose(file: LineFile): void {
-    this.openByRecency.delete(file);
-    this.openCount -= 1;
-    this.releasing.delete(file);
-    this.waiters.shift()?.();
-  }
-
-  private evictOne(): void {
-    for (const file of this.openByRecency) {
-      if (!file.isOpen || this.releasing.has(file)) continue;
-      this.releaseHandle(file);
-      return;
-    }
-  }
-
-  private releaseHandle(file: LineFile): void {
-    this.releasing.add(file);
-    file
-      .release()
-      .catch((err: unknown) => this.log.warn({ err: errorText(err) }, 'run output file close failed'))
-      .finally(() => this.releasing.delete(file));
-  }
-
-  private forgetIfIdle(file: LineFile): void {
-    if (file.idle && this.files.get(file.path) === file) this.files.delete(file.path);
-  }
-
-  private sweepIdle(): void {
-    const now = Date.now();
-    for (const file of [...this.files.values()]) {
-      if (now - file.lastUsed < this.idleCloseMs) continue;
-      if (file.isOpen && !file.hasPending && !this.releasing.has(file)) {
-        this.releaseHandle(file);
-      } else {
-        this.forgetIfIdle(file);
+    for (const chunk of buffered) {
+      for (const line of chunk.lines) {
+        for (const item of parseOutputValue(kind, JSON.parse(line)).items) if (accept(item)) yield item;
       }
     }
+  }
+
+  /** The stored lines of a run: its file of an earlier version, then its extents in segments. */
+  private async *storedLines(kind: Kind, runId: string, extents: Extents): AsyncGenerator<RawLine> {
+    if (this.legacy[kind].has(runId)) yield* readRawLines(this.legacyPath(kind, runId));
+    let handle: FileHandle | null = null;
+    let segment = -1;
+    try {
+      for (let at = 0; at < extents.length; at += 3) {
+        const [number, offset, length] = [extents[at]!, extents[at + 1]!, extents[at + 2]!];
+        if (number !== segment) {
+          await handle?.close();
+          handle = null;
+          segment = number;
+          handle = await openForRead(this.segmentPath(number, 'jsonl'));
+        }
+        // A segment deleted by retention during the read ends it: the run is gone.
+        if (!handle) return;
+        yield* splitLines(await readExactly(handle, offset, length));
+      }
+    } finally {
+      await handle?.close();
+    }
+  }
+
+  private extentsOf(kind: Kind, runId: string): Extents {
+    return this.runs.get(runId)?.[kind] ?? [];
+  }
+
+  private hasBuffered(runId: string): boolean {
+    return [...this.writing, ...this.pending].some((chunk) => chunk.runId === runId);
+  }
+
+  private dropBuffered(runId: string): void {
+    this.pending = this.pending.filter((chunk) => {
+      if (chunk.runId !== runId) return true;
+      if (chunk.marked) this.releaseMark(chunk);
+      return false;
+    });
+  }
+
+  private releaseMark(chunk: Chunk): void {
+    const left = (this.markedChunks.get(chunk.runId) ?? 1) - 1;
+    if (left > 0) this.markedChunks.set(chunk.runId, left);
+    else this.markedChunks.delete(chunk.runId);
+  }
+
+  /**
+   * Queues a write of everything buffered. Calls that arrive while a write is
+   * under way share the next one, so a burst of acknowledgements costs a few
+   * writes and syncs, not one each.
+   */
+  private writeQueued(): Promise<void> {
+    return this.queue.run(() => this.writePending());
+  }
+
+  private async writePending(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.writing = batch;
+    try {
+      const written = await this.writeBatch(batch);
+      for (const chunk of batch) if (chunk.marked) this.releaseMark(chunk);
+      for (const [runId, kind, segment, offset, length] of written) {
+        if (!this.deletedWhileWriting.has(runId)) this.addExtent(runId, kind, segment, offset, length);
+      }
+    } catch (err) {
+      const kept = batch.filter((chunk) => {
+        if (!this.deletedWhileWriting.has(chunk.runId)) return true;
+        if (chunk.marked) this.releaseMark(chunk);
+        return false;
+      });
+      this.pending = kept.concat(this.pending);
+      throw err;
+    } finally {
+      this.writing = [];
+      this.deletedWhileWriting.clear();
+    }
+  }
+
+  /** Appends a batch to the current segment and its index; returns the extent of each run and kind. */
+  private async writeBatch(batch: readonly Chunk[]): Promise<Array<[string, Kind, number, number, number]>> {
+    const segment = await this.segmentForWrite();
+    // One extent per run and kind: its chunks are joined in the order they came.
+    const groups = new Map<string, { runId: string; kind: Kind; lines: string[] }>();
+    for (const chunk of batch) {
+      const key = `${chunk.kind} ${chunk.runId}`;
+      const group = groups.get(key);
+      if (group) group.lines.push(...chunk.lines);
+      else groups.set(key, { runId: chunk.runId, kind: chunk.kind, lines: [...chunk.lines] });
+    }
+    const written: Array<[string, Kind, number, number, number]> = [];
+    const texts: string[] = [];
+    const indexLines: string[] = [];
+    let offset = segment.dataSize;
+    for (const { runId, kind, lines } of groups.values()) {
+      const text = lines.join('\n') + '\n';
+      const length = Buffer.byteLength(text);
+      texts.push(text);
+      indexLines.push(`${runId} ${KIND_CODE[kind]} ${offset} ${length}\n`);
+      written.push([runId, kind, segment.number, offset, length]);
+      offset += length;
+    }
+    const data = Buffer.from(texts.join(''));
+    const index = Buffer.from(indexLines.join(''));
+    const sync = this.options.sync ?? false;
+    try {
+      // The entries are synced before the first write, so a failure leaves nothing that names the new files.
+      if (sync && segment.entriesUnsynced) {
+        await syncDirectory(join(this.dataDir, 'output'));
+        segment.entriesUnsynced = false;
+      }
+      await writeAll(segment.data, data);
+      await writeAll(segment.index, index);
+      if (sync) await Promise.all([segment.data.datasync(), segment.index.datasync()]);
+    } catch (err) {
+      await this.undoPartialWrite(segment);
+      throw err;
+    }
+    segment.dataSize += data.length;
+    segment.indexSize += index.length;
+    return written;
+  }
+
+  /**
+   * Cuts both files back to their size before a failed write, so the retry
+   * neither repeats lines nor leaves index lines behind. The data goes first:
+   * once it is cut, every index line of the failed write points past it and
+   * is dropped when the store opens, even if the index cannot be cut. When a
+   * cut fails, the segment takes no more writes, so its data never grows
+   * under such a line again.
+   */
+  private async undoPartialWrite(segment: OpenSegment): Promise<void> {
+    try {
+      await segment.data.truncate(segment.dataSize);
+      await segment.index.truncate(segment.indexSize);
+    } catch (err) {
+      this.log.warn({ segment: segment.number, err: errorText(err) }, 'output segment could not be cut back after a failed write; starting a new one');
+      await this.closeSegment();
+    }
+  }
+
+  private async segmentForWrite(): Promise<OpenSegment> {
+    if (this.current && this.current.dataSize < this.segmentBytes) return this.current;
+    await this.closeSegment();
+    const number = this.nextSegment;
+    this.nextSegment += 1;
+    const data = await withRetry(() => open(this.segmentPath(number, 'jsonl'), 'ax', 0o600));
+    let index: FileHandle;
+    try {
+      index = await withRetry(() => open(this.segmentPath(number, 'idx'), 'ax', 0o600));
+    } catch (err) {
+      await data.close();
+      await removeFile(this.segmentPath(number, 'jsonl'));
+      throw err;
+    }
+    this.current = { number, data, index, dataSize: 0, indexSize: 0, entriesUnsynced: true };
+    return this.current;
+  }
+
+  private async closeSegment(): Promise<void> {
+    const segment = this.current;
+    if (!segment) return;
+    this.current = null;
+    await Promise.allSettled([segment.data.close(), segment.index.close()]);
+    // Its runs may all have been deleted while it was the current segment.
+    if ((this.segmentRuns.get(segment.number)?.size ?? 0) === 0) await this.removeSegment(segment.number);
+  }
+
+  private addExtent(runId: string, kind: Kind, segment: number, offset: number, length: number): void {
+    let entry = this.runs.get(runId);
+    if (!entry) {
+      entry = { logs: [], records: [] };
+      this.runs.set(runId, entry);
+    }
+    entry[kind].push(segment, offset, length);
+    let runs = this.segmentRuns.get(segment);
+    if (!runs) {
+      runs = new Set();
+      this.segmentRuns.set(segment, runs);
+    }
+    runs.add(runId);
+  }
+
+  private async forgetRun(runId: string): Promise<void> {
+    const entry = this.runs.get(runId);
+    if (!entry) return;
+    this.runs.delete(runId);
+    const segments = new Set<number>();
+    for (const extents of [entry.logs, entry.records]) for (let at = 0; at < extents.length; at += 3) segments.add(extents[at]!);
+    for (const segment of segments) {
+      const runs = this.segmentRuns.get(segment);
+      runs?.delete(runId);
+      if (runs?.size === 0 && segment !== this.current?.number) await this.removeSegment(segment);
+    }
+  }
+
+  private async removeSegment(segment: number): Promise<void> {
+    this.segmentRuns.delete(segment);
+    await removeFile(this.segmentPath(segment, 'idx'));
+    await removeFile(this.segmentPath(segment, 'jsonl'));
+  }
+
+  /** Reads a segment's index lines; an extent is kept only when it lies whole within the data written. */
+  private async loadSegment(segment: number): Promise<void> {
+    const size = await sizeOf(this.segmentPath(segment, 'jsonl'));
+    let bad = 0;
+    for await (const raw of readRawLines(this.segmentPath(segment, 'idx'))) {
+      const extent = raw.terminated ? parseIndexLine(raw.text) : null;
+      if (extent && extent.offset + extent.length <= size) {
+        this.addExtent(extent.runId, extent.kind, segment, extent.offset, extent.length);
+      } else {
+        bad += 1;
+      }
+    }
+    if (bad > 0) this.log.warn({ segment, lines: bad }, 'output index lines skipped: cut short by a crash or pointing past the data');
+  }
+
+  private segmentPath(segment: number, extension: 'jsonl' | 'idx'): string {
+    return join(this.dataDir, 'output', `${String(segment).padStart(SEGMENT_DIGITS, '0')}.${extension}`);
+  }
+
+  private legacyPath(kind: Kind, runId: string): string {
+    return `${this.dataDir}${sep}${kind}${sep}${runId}.jsonl`;
   }
 
   /** Arms the flush timer, or brings it forward when it would fire later than `delayMs` from now. */
@@ -397,7 +517,7 @@ export class FileRunOutputStore implements RunOutputStore {
     this.timerDue = due;
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.flush().catch((err: unknown) => {
+      this.writeQueued().catch((err: unknown) => {
         this.log.error({ err: errorText(err) }, 'run output write failed, will retry');
         this.schedule(Math.max(this.options.flushIntervalMs, 1000));
       });
@@ -407,5 +527,74 @@ export class FileRunOutputStore implements RunOutputStore {
   private clearTimer(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+  }
+}
+
+function parseIndexLine(text: string): { runId: string; kind: Kind; offset: number; length: number } | null {
+  const fields = text.split(' ');
+  if (fields.length !== 4) return null;
+  const [runId, code, offsetText, lengthText] = fields as [string, string, string, string];
+  const kind = KINDS.find((candidate) => KIND_CODE[candidate] === code);
+  const offset = Number(offsetText);
+  const length = Number(lengthText);
+  if (!kind || !SAFE_RUN_ID.test(runId) || !Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length <= 0) return null;
+  return { runId, kind, offset, length };
+}
+
+/** Run ids with a one-file-per-run output file of an earlier version in `dir`. */
+async function legacyRuns(dir: string): Promise<Set<string>> {
+  try {
+    const names = await readdir(dir);
+    return new Set(names.filter((name) => name.endsWith('.jsonl')).map((name) => name.slice(0, -'.jsonl'.length)));
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return new Set();
+    throw err;
+  }
+}
+
+async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {
+  let done = 0;
+  while (done < data.length) {
+    const { bytesWritten } = await handle.write(data, done, data.length - done, null);
+    done += bytesWritten;
+  }
+}
+
+async function readExactly(handle: FileHandle, offset: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafe(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await handle.read(buffer, done, length - done, offset + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return buffer.subarray(0, done);
+}
+
+/** Lines of an extent; the last is unterminated only when the data ended early. */
+function* splitLines(data: Buffer): Generator<RawLine> {
+  let start = 0;
+  for (let end = data.indexOf(NEWLINE); end !== -1; end = data.indexOf(NEWLINE, start)) {
+    if (end > start) yield { text: data.toString('utf8', start, end), terminated: true };
+    start = end + 1;
+  }
+  if (start < data.length) yield { text: data.toString('utf8', start), terminated: false };
+}
+
+async function openForRead(path: string): Promise<FileHandle | null> {
+  try {
+    return await open(path, 'r');
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+async function sizeOf(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return 0;
+    throw err;
   }
 }
