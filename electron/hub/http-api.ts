@@ -42,11 +42,21 @@ export async function createHttpApi(options: HttpApiOptions): Promise<FastifyIns
     if (verdict.retryAfterSec !== null) void reply.header('retry-after', String(verdict.retryAfterSec));
     await reply.code(HTTP_STATUS[verdict.error.code]).send(errorBody(verdict.error.code, verdict.error.message));
   });
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', async (request, reply, payload) => {
     void reply.header('x-content-type-options', 'nosniff');
     void reply.header('referrer-policy', 'no-referrer');
     if (isApiRequest(request)) void reply.header('cache-control', 'no-store');
     else void reply.header('content-security-policy', RENDERER_CSP);
+    if (!changesDefinitions(request) || reply.statusCode >= 400) return payload;
+    try {
+      await service.saveChanges();
+      return payload;
+    } catch (error: unknown) {
+      if (!(error instanceof HubError)) throw error;
+      options.log.error({ method: request.method, url: request.url, err: error.message }, 'API change not written to disk');
+      void reply.code(HTTP_STATUS[error.code]).header('content-type', 'application/json; charset=utf-8');
+      return JSON.stringify(errorBody(error.code, error.message));
+    }
   });
   app.setErrorHandler((error: FastifyError | HubError, request, reply) => sendError(error, request, reply, options.log));
   app.removeContentTypeParser('application/json');
@@ -166,6 +176,12 @@ export function requiredScope(method: string, route: string | undefined): ApiKey
   if ((method === 'GET' || method === 'HEAD') && !ADMIN_READS.has(route)) return 'read';
   if (method === 'POST' && route === '/api/schedule/preview') return 'read';
   return RUN_ROUTES.has(`${method} ${route}`) ? 'run' : 'admin';
+}
+
+/** Tells whether a request changes definitions, whose reply then waits for them to be on disk (runs have their own write). */
+function changesDefinitions(request: FastifyRequest): boolean {
+  if (request.method === 'GET' || request.method === 'HEAD' || !isApiRequest(request)) return false;
+  return requiredScope(request.method, request.routeOptions.url) === 'admin';
 }
 
 /**

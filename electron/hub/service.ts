@@ -10,6 +10,8 @@ import type { EnrollmentTokenView } from './enrollment.js';
 import type { JobDocument } from './job-transfer.js';
 import type { TaskTemplate } from './templates.js';
 import type { ServiceDeps } from './service-common.js';
+import { HubError } from './errors.js';
+import { errorText } from './store/errors.js';
 import { AgentService, type AgentJoin } from './service-agents.js';
 import { TaskService } from './service-tasks.js';
 import { JobService, type JobOverview } from './service-jobs.js';
@@ -31,13 +33,26 @@ export class HubService {
   private readonly hub: HubInfoService;
   private readonly settings: SettingsService;
 
-  constructor(deps: ServiceDeps) {
+  constructor(private readonly deps: ServiceDeps) {
     this.agents = new AgentService(deps);
     this.tasks = new TaskService(deps);
     this.jobs = new JobService(deps);
     this.runs = new RunService(deps, { getJob: (id) => this.jobs.getJob(id), getTask: (id) => this.tasks.getTask(id) });
     this.hub = new HubInfoService(deps);
     this.settings = new SettingsService(deps, deps.alerts);
+  }
+
+  /**
+   * Waits until the definitions a call changed (tasks, jobs, agents, tokens,
+   * settings) are on disk, so a caller that got a reply still finds its
+   * change after a hub crash. Calls that arrive together share one write.
+   */
+  async saveChanges(): Promise<void> {
+    try {
+      await this.deps.store.flushDefinitions();
+    } catch (error: unknown) {
+      throw new HubError('unavailable', `the change is applied, but it could not be written to disk, so a hub restart would lose it: ${errorText(error)}`);
+    }
   }
 
   // Agents and enrollment tokens

@@ -21,6 +21,29 @@ const PUSH_WINDOW_MS = 100;
 /** Lines sent to a new watcher from the stored log; older ones are read through the HTTP API. */
 const WATCH_BACKLOG_LINES = 5_000;
 
+/** Requests that change definitions: each reply waits for them to be on disk. Runs have their own write. */
+const DEFINITION_CHANGES = new Set<UiMethod>([
+  'agents.drain',
+  'agents.forget',
+  'hub.rotateCertificate',
+  'tasks.create',
+  'tasks.update',
+  'tasks.delete',
+  'jobs.create',
+  'jobs.update',
+  'jobs.delete',
+  'jobs.duplicate',
+  'jobs.bulkUpdate',
+  'jobs.import',
+  'settings.update',
+  'network.update',
+  'alerts.update',
+  'tokens.create',
+  'tokens.revoke',
+  'keys.create',
+  'keys.revoke',
+]);
+
 /** Room of the clients that follow the log lines of every run. */
 const FOLLOW_ROOM = 'logs:all';
 
@@ -84,7 +107,9 @@ export class UiGateway {
       return;
     }
     try {
-      const data = await this.call(socket, parsed.data.method as UiMethod, parsed.data.params);
+      const method = parsed.data.method as UiMethod;
+      const data = await this.call(socket, method, parsed.data.params);
+      if (DEFINITION_CHANGES.has(method)) await this.options.service.saveChanges();
       reply({ ok: true, data: data ?? null });
     } catch (error) {
       if (error instanceof HubError) {

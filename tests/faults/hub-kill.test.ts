@@ -8,6 +8,7 @@ import { startHubProcess, type HubProcess } from './helpers/hub-process.js';
 import { TcpProxy } from './helpers/proxy.js';
 import { countingTask, duplicates, expectedLines, taskLines } from './helpers/tasks.js';
 import { connectRawAgent } from '../security/helpers.js';
+import { HubClient } from '../../renderer/src/api/client.js';
 
 afterEach(cleanup);
 
@@ -125,5 +126,36 @@ describe('hub killed with SIGKILL', () => {
     expect(run.attempt).toBe(1);
     expect(run.logLines).toBe(4_000);
     expect(ticks.every((entry) => entry.trigger === 'schedule' || entry.trigger === 'catch_up')).toBe(true);
+  });
+
+  it('keeps every definition change it confirmed', { timeout: 60_000 }, async () => {
+    const dataDir = await tempDir('hub-definitions');
+    let hub = await startHubProcess(dataDir);
+    const tokens = { adminToken: hub.adminToken, agentToken: hub.agentToken };
+    // Each change is followed at once by a kill, well inside the store's 100 ms flush interval.
+    const killAfter = async <T>(change: Promise<T>): Promise<T> => {
+      const result = await change;
+      await hub.kill('SIGKILL');
+      hub = await startHubProcess(dataDir, tokens);
+      return result;
+    };
+    const task = (await killAfter(hub.api<{ id: string }>('POST', '/api/tasks', { name: 'kept', runtime: 'shell', source: 'echo hi' }))).body;
+    const job = (await killAfter(hub.api<{ id: string }>('POST', '/api/jobs', { name: 'nightly', taskId: task.id, schedule: { cron: '0 3 * * *' } }))).body;
+    const disabled = await killAfter(hub.api('PUT', `/api/jobs/${job.id}`, { enabled: false }));
+    const afterDisable = (await hub.api<{ enabled: boolean }>('GET', `/api/jobs/${job.id}`)).body;
+    const client = new HubClient({ url: `http://127.0.0.1:${hub.uiPort}`, token: hub.adminToken });
+    onCleanup(() => client.close());
+    await waitFor(() => client.connectionStatus === 'connected', 5_000, 'UI client connected');
+    const uiTask = await killAfter(client.request('tasks.create', { name: 'from the window', runtime: 'shell', source: 'echo ui' }));
+    client.close();
+    const deleted = await killAfter(hub.api('DELETE', `/api/jobs/${job.id}`));
+    const tasks = (await hub.api<Array<{ id: string }>>('GET', '/api/tasks')).body.map((entry) => entry.id);
+    const afterDelete = await hub.api('GET', `/api/jobs/${job.id}`);
+
+    expect(disabled.status).toBe(200);
+    expect(afterDisable.enabled).toBe(false);
+    expect(tasks.sort()).toEqual([task.id, uiTask.id].sort());
+    expect(deleted.status).toBe(204);
+    expect(afterDelete.status).toBe(404);
   });
 });

@@ -63,6 +63,8 @@ export interface Store {
   logs: RunOutputStore;
   /** Writes everything pending now. */
   flush(): Promise<void>;
+  /** Writes the definitions now if they changed, and waits for a write under way. Rejects with a StoreError when the write fails. */
+  flushDefinitions(): Promise<void>;
   /**
    * Writes the pending output of these runs, then every pending run record.
    * Once it resolves, the output of agent events appended before the call
@@ -190,6 +192,10 @@ class FileStore implements Store {
 
   async flush(): Promise<void> {
     await settleAll([this.definitions.flush(), this.runs.flush(), this.logs.flush()]);
+  }
+
+  flushDefinitions(): Promise<void> {
+    return this.definitions.flush();
   }
 
   async persist(runIds: Iterable<string>): Promise<void> {
