@@ -17,7 +17,7 @@
  * `records/<runId>.jsonl`) from earlier versions are still read and deleted,
  * never written.
  */
-import { mkdir, open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { Logger } from 'pino';
 import type { Json, StoredLogLine } from '../model.js';
@@ -75,6 +75,7 @@ type Kind = OutputKind;
 
 const KINDS: readonly Kind[] = ['logs', 'records'];
 const KIND_CODE: Record<Kind, string> = { logs: 'l', records: 'r' };
+const INDEX_KINDS: Record<string, Kind | undefined> = { l: 'logs', r: 'records' };
 const DEFAULT_UNMARKED_FLUSH_MS = 1000;
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 const SEGMENT_DIGITS = 8;
@@ -96,17 +97,21 @@ interface Chunk {
   marked: boolean;
 }
 
-/**
- * The byte ranges of a run's output of one kind, in the order written:
- * triples of segment number, offset and length in one flat array, which
- * keeps a long run's thousands of extents at about 24 bytes each.
- */
+/** Byte ranges of a run's output of one kind, in the order written: triples of segment number, offset and length. */
 type Extents = number[];
 
-interface RunEntry {
-  logs: Extents;
-  records: Extents;
-}
+/**
+ * Every byte range of a run's output, in the order written: quadruples of
+ * kind (`KIND_NUMBER`), segment number, offset and length in one flat array.
+ * A long run's thousands of extents then take about 32 bytes each, and a
+ * short run's take one small array.
+ */
+type RunExtents = number[];
+
+const KIND_NUMBER: Record<Kind, number> = { logs: 0, records: 1 };
+
+/** Run id, kind, segment number, offset and length of one written extent. */
+type WrittenExtent = [string, Kind, number, number, number];
 
 /** The segment that takes writes. */
 interface OpenSegment {
@@ -120,9 +125,9 @@ interface OpenSegment {
 }
 
 export class SegmentOutputStore implements RunOutputStore {
-  private readonly runs = new Map<string, RunEntry>();
-  /** Runs with output in each segment, so a segment is deleted with its last run. */
-  private readonly segmentRuns = new Map<number, Set<string>>();
+  private readonly runs = new Map<string, RunExtents>();
+  /** How many runs have output in each segment, so a segment is deleted with its last run. */
+  private readonly segmentRuns = new Map<number, number>();
   /** Runs with a file of an earlier version, per kind. */
   private readonly legacy: Record<Kind, Set<string>>;
   private pending: Chunk[] = [];
@@ -169,7 +174,7 @@ export class SegmentOutputStore implements RunOutputStore {
     for (const segment of [...segments].sort((a, b) => a - b)) await store.loadSegment(segment);
     // Segments without a run left (retention was cut short, or a crash came before the index) hold nothing readable.
     for (const segment of segments) {
-      if ((store.segmentRuns.get(segment)?.size ?? 0) === 0) await store.removeSegment(segment);
+      if (!store.segmentRuns.has(segment)) await store.removeSegment(segment);
     }
     return store;
   }
@@ -262,7 +267,7 @@ export class SegmentOutputStore implements RunOutputStore {
   private async *read<T>(kind: Kind, runId: string, accept: (value: unknown) => value is T): AsyncGenerator<T> {
     assertRunId(runId);
     // Taken at once, so a write that ends during the read moves no line out of this view or into it twice.
-    const extents = this.extentsOf(kind, runId).slice();
+    const extents = this.extentsOf(kind, runId);
     const buffered = [...this.writing, ...this.pending].filter((chunk) => chunk.runId === runId && chunk.kind === kind);
     let bad = 0;
     for await (const raw of this.storedLines(kind, runId, extents)) {
@@ -305,7 +310,12 @@ export class SegmentOutputStore implements RunOutputStore {
   }
 
   private extentsOf(kind: Kind, runId: string): Extents {
-    return this.runs.get(runId)?.[kind] ?? [];
+    const all = this.runs.get(runId) ?? [];
+    const extents: Extents = [];
+    for (let at = 0; at < all.length; at += 4) {
+      if (all[at] === KIND_NUMBER[kind]) extents.push(all[at + 1]!, all[at + 2]!, all[at + 3]!);
+    }
+    return extents;
   }
 
   private hasBuffered(runId: string): boolean {
@@ -361,30 +371,9 @@ export class SegmentOutputStore implements RunOutputStore {
   }
 
   /** Appends a batch to the current segment and its index; returns the extent of each run and kind. */
-  private async writeBatch(batch: readonly Chunk[]): Promise<Array<[string, Kind, number, number, number]>> {
+  private async writeBatch(batch: readonly Chunk[]): Promise<WrittenExtent[]> {
     const segment = await this.segmentForWrite();
-    // One extent per run and kind: its chunks are joined in the order they came.
-    const groups = new Map<string, { runId: string; kind: Kind; lines: string[] }>();
-    for (const chunk of batch) {
-      const key = `${chunk.kind} ${chunk.runId}`;
-      const group = groups.get(key);
-      if (group) group.lines.push(...chunk.lines);
-      else groups.set(key, { runId: chunk.runId, kind: chunk.kind, lines: [...chunk.lines] });
-    }
-    const written: Array<[string, Kind, number, number, number]> = [];
-    const texts: string[] = [];
-    const indexLines: string[] = [];
-    let offset = segment.dataSize;
-    for (const { runId, kind, lines } of groups.values()) {
-      const text = lines.join('\n') + '\n';
-      const length = Buffer.byteLength(text);
-      texts.push(text);
-      indexLines.push(`${runId} ${KIND_CODE[kind]} ${offset} ${length}\n`);
-      written.push([runId, kind, segment.number, offset, length]);
-      offset += length;
-    }
-    const data = Buffer.from(texts.join(''));
-    const index = Buffer.from(indexLines.join(''));
+    const { data, index, written } = layOut(batch, segment);
     const sync = this.options.sync ?? false;
     try {
       // The entries are synced before the first write, so a failure leaves nothing that names the new files.
@@ -446,34 +435,35 @@ export class SegmentOutputStore implements RunOutputStore {
     this.current = null;
     await Promise.allSettled([segment.data.close(), segment.index.close()]);
     // Its runs may all have been deleted while it was the current segment.
-    if ((this.segmentRuns.get(segment.number)?.size ?? 0) === 0) await this.removeSegment(segment.number);
+    if (!this.segmentRuns.has(segment.number)) await this.removeSegment(segment.number);
   }
 
+  /** Adds an extent; a run's extents come in the order of their segments, at open as when written. */
   private addExtent(runId: string, kind: Kind, segment: number, offset: number, length: number): void {
-    let entry = this.runs.get(runId);
-    if (!entry) {
-      entry = { logs: [], records: [] };
-      this.runs.set(runId, entry);
+    let extents = this.runs.get(runId);
+    if (!extents) {
+      extents = [];
+      this.runs.set(runId, extents);
     }
-    entry[kind].push(segment, offset, length);
-    let runs = this.segmentRuns.get(segment);
-    if (!runs) {
-      runs = new Set();
-      this.segmentRuns.set(segment, runs);
-    }
-    runs.add(runId);
+    // The segments only grow, so the run is new to this one unless its last extent is in it.
+    if (extents[extents.length - 3] !== segment) this.segmentRuns.set(segment, (this.segmentRuns.get(segment) ?? 0) + 1);
+    extents.push(KIND_NUMBER[kind], segment, offset, length);
   }
 
   private async forgetRun(runId: string): Promise<void> {
-    const entry = this.runs.get(runId);
-    if (!entry) return;
+    const extents = this.runs.get(runId);
+    if (!extents) return;
     this.runs.delete(runId);
-    const segments = new Set<number>();
-    for (const extents of [entry.logs, entry.records]) for (let at = 0; at < extents.length; at += 3) segments.add(extents[at]!);
-    for (const segment of segments) {
-      const runs = this.segmentRuns.get(segment);
-      runs?.delete(runId);
-      if (runs?.size === 0 && segment !== this.current?.number) await this.removeSegment(segment);
+    for (let at = 1; at < extents.length; at += 4) {
+      const segment = extents[at]!;
+      if (segment === extents[at - 4]) continue;
+      const left = (this.segmentRuns.get(segment) ?? 1) - 1;
+      if (left > 0) {
+        this.segmentRuns.set(segment, left);
+      } else {
+        this.segmentRuns.delete(segment);
+        if (segment !== this.current?.number) await this.removeSegment(segment);
+      }
     }
   }
 
@@ -483,17 +473,20 @@ export class SegmentOutputStore implements RunOutputStore {
     await removeFile(this.segmentPath(segment, 'jsonl'));
   }
 
-  /** Reads a segment's index lines; an extent is kept only when it lies whole within the data written. */
+  /**
+   * Reads a segment's index lines; an extent is kept only when it lies whole
+   * within the data written. The index is read in one piece: it is a small
+   * fraction of its segment, and a hub restart reads every index.
+   */
   private async loadSegment(segment: number): Promise<void> {
     const size = await sizeOf(this.segmentPath(segment, 'jsonl'));
-    let bad = 0;
-    for await (const raw of readRawLines(this.segmentPath(segment, 'idx'))) {
-      const extent = raw.terminated ? parseIndexLine(raw.text) : null;
-      if (extent && extent.offset + extent.length <= size) {
-        this.addExtent(extent.runId, extent.kind, segment, extent.offset, extent.length);
-      } else {
-        bad += 1;
-      }
+    const lines = (await readText(this.segmentPath(segment, 'idx'))).split('\n');
+    // The last piece is empty after a final newline, or a line a crash cut short.
+    let bad = lines.pop() === '' ? 0 : 1;
+    for (const line of lines) {
+      const extent = parseIndexLine(line);
+      if (extent && extent.offset + extent.length <= size) this.addExtent(extent.runId, extent.kind, segment, extent.offset, extent.length);
+      else bad += 1;
     }
     if (bad > 0) this.log.warn({ segment, lines: bad }, 'output index lines skipped: cut short by a crash or pointing past the data');
   }
@@ -530,15 +523,45 @@ export class SegmentOutputStore implements RunOutputStore {
   }
 }
 
+/**
+ * Lays a batch out at the end of `segment`: the data and the index lines to
+ * append, and the extent of each run and kind. A run's chunks of one kind are
+ * joined in the order they came, so each gets one extent per write.
+ */
+function layOut(batch: readonly Chunk[], segment: OpenSegment): { data: Buffer; index: Buffer; written: WrittenExtent[] } {
+  const groups = new Map<string, { runId: string; kind: Kind; lines: string[] }>();
+  for (const chunk of batch) {
+    const key = `${chunk.kind} ${chunk.runId}`;
+    const group = groups.get(key);
+    if (group) group.lines.push(...chunk.lines);
+    else groups.set(key, { runId: chunk.runId, kind: chunk.kind, lines: [...chunk.lines] });
+  }
+  const written: WrittenExtent[] = [];
+  const texts: string[] = [];
+  const indexLines: string[] = [];
+  let offset = segment.dataSize;
+  for (const { runId, kind, lines } of groups.values()) {
+    const text = lines.join('\n') + '\n';
+    const length = Buffer.byteLength(text);
+    texts.push(text);
+    indexLines.push(`${runId} ${KIND_CODE[kind]} ${offset} ${length}\n`);
+    written.push([runId, kind, segment.number, offset, length]);
+    offset += length;
+  }
+  return { data: Buffer.from(texts.join('')), index: Buffer.from(indexLines.join('')), written };
+}
+
+/** Parses `runId kind offset length`. The run id is only a key here, never part of a path, so it is not checked further. */
 function parseIndexLine(text: string): { runId: string; kind: Kind; offset: number; length: number } | null {
-  const fields = text.split(' ');
-  if (fields.length !== 4) return null;
-  const [runId, code, offsetText, lengthText] = fields as [string, string, string, string];
-  const kind = KINDS.find((candidate) => KIND_CODE[candidate] === code);
-  const offset = Number(offsetText);
-  const length = Number(lengthText);
-  if (!kind || !SAFE_RUN_ID.test(runId) || !Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length <= 0) return null;
-  return { runId, kind, offset, length };
+  const first = text.indexOf(' ');
+  const second = first + 2;
+  const third = text.indexOf(' ', second + 1);
+  if (first < 1 || text[second] !== ' ' || third === -1) return null;
+  const kind = INDEX_KINDS[text[first + 1] ?? ''];
+  const offset = Number(text.slice(second + 1, third));
+  const length = Number(text.slice(third + 1));
+  if (!kind || !Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length <= 0) return null;
+  return { runId: text.slice(0, first), kind, offset, length };
 }
 
 /** Run ids with a one-file-per-run output file of an earlier version in `dir`. */
@@ -586,6 +609,15 @@ async function openForRead(path: string): Promise<FileHandle | null> {
     return await open(path, 'r');
   } catch (err) {
     if (errorCode(err) === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return '';
     throw err;
   }
 }
