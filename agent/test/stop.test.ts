@@ -61,6 +61,7 @@ describe('stopping runs', () => {
 
     expect(outcome.status).toBe('timed_out');
     expect(outcome.error).toBe('timed out after 1 s');
+    expect(sink.messages('system')[0]).toBe('timed out after 1 s; sending SIGTERM');
     expect(outcome.signal).toBe(signal);
     expect(await survivors(pid)).toEqual([]);
   });
@@ -83,6 +84,20 @@ describe('stopping runs', () => {
     expect(outcome.status).toBe('cancelled');
     expect(outcome.error).toBe('cancelled by a user');
     expect(await survivors(pid)).toEqual([]);
+  });
+
+  it('logs why the agent stops a run', async () => {
+    const assignment = makeAssignment('shell', await readFixture('tree.sh'));
+    const sink = new MemorySink();
+    const run = new Run(assignment, sink, makeSettings(dataDir, { killGraceMs: 300 }));
+
+    await run.start();
+    await waitForGroupSize(startedPid(sink), 3);
+    run.cancel('agent_stopping');
+    const outcome = await run.finished;
+
+    expect(sink.messages('system')).toEqual(['cancelled because the agent is stopping; sending SIGTERM']);
+    expect(outcome.error).toBe('cancelled because the agent is stopping');
   });
 
   it('reports the hard kill in the log', async () => {

@@ -230,8 +230,15 @@ export class Run {
     else setTimeout(sweep, killGraceMs).unref();
   }
 
+  private stopText(reason: RunStopReason): string {
+    const limit = this.assignment.timeoutSec;
+    return reason === 'timeout' && limit !== null ? `timed out after ${limit} s` : STOP_REASONS[reason];
+  }
+
   private signalStop(task: TaskProcess, reason: RunStopReason): void {
     this.settings.log.info({ runId: this.key.runId, attempt: this.key.attempt, reason }, 'stopping run');
+    // The hub writes its own line for a user's cancel; the other reasons are known here only.
+    if (reason !== 'user') this.output.system(`${this.stopText(reason)}; sending SIGTERM`);
     task.beforeStop(reason);
     signalProcessTree(task.child, 'SIGTERM');
     const timer = setTimeout(() => this.escalate(task), this.settings.killGraceMs);
@@ -299,11 +306,7 @@ export class Run {
     const base = { exitCode: exit.exitCode, signal: exit.signal, logTruncated: this.output.logTruncated };
     const result = this.task === null ? null : this.output.maskJson(this.task.result() ?? null);
 
-    if (this.stopReason === 'timeout') {
-      const limit = this.assignment.timeoutSec;
-      return { ...base, status: 'timed_out', error: limit === null ? 'timed out' : `timed out after ${limit} s`, result };
-    }
-    if (this.stopReason !== null) return { ...base, status: 'cancelled', error: STOP_REASONS[this.stopReason], result };
+    if (this.stopReason !== null) return { ...base, status: this.stopReason === 'timeout' ? 'timed_out' : 'cancelled', error: this.stopText(this.stopReason), result };
     if (this.startError !== null) return { ...base, status: 'failed', error: this.cutError(this.startError), result: null };
 
     const failure = this.task?.failure(exit) ?? null;

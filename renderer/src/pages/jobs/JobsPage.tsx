@@ -17,7 +17,7 @@ import { notifyDone, notifyError } from '../../lib/notify.js';
 import { useNow } from '../../lib/use-now.js';
 import { BulkEditDialog } from './BulkEditDialog.js';
 import { filterAndSort, type Sort, type SortKey } from './jobs-table.js';
-import { JobRowView } from './JobRowView.js';
+import { JobRowView, NowContext, type JobRowActions } from './JobRowView.js';
 import { useJobsOverview } from './use-jobs-overview.js';
 
 function SortHeader({ label, sortKey, sort, onSort }: { label: string; sortKey: SortKey; sort: Sort; onSort(sort: Sort): void }) {
@@ -104,13 +104,17 @@ export function JobsPage() {
       const created = await client.request('jobs.import', document);
       notifyDone(`Imported ${created.length} jobs`);
     });
-  const actionsFor = (job: Job) => ({
-    onSelect: (on: boolean) => select([job.id], on),
-    onToggle: (enabled: boolean) => void act('Could not change the job', () => client.request('jobs.update', { id: job.id, patch: { enabled } })),
-    onRun: () => void act('Could not start the run', async () => navigate(`/runs/${(await client.request('jobs.run', { id: job.id })).id}`)),
-    onDuplicate: () => void act('Could not duplicate the job', () => client.request('jobs.duplicate', { id: job.id }), `${job.name} duplicated (disabled)`),
-    onDelete: () => setDeleting(job),
-  });
+  const actions = useMemo<JobRowActions>(
+    () => ({
+      onSelect: (job, on) => select([job.id], on),
+      onToggle: (job, enabled) => void act('Could not change the job', () => client.request('jobs.update', { id: job.id, patch: { enabled } })),
+      onRun: (job) => void act('Could not start the run', async () => navigate(`/runs/${(await client.request('jobs.run', { id: job.id })).id}`)),
+      onDuplicate: (job) => void act('Could not duplicate the job', () => client.request('jobs.duplicate', { id: job.id }), `${job.name} duplicated (disabled)`),
+      onDelete: (job) => setDeleting(job),
+    }),
+    // `act` and `select` only use setters and module functions, which never change.
+    [client, navigate],
+  );
   const header = (label: string, key: SortKey): ReactNode => <SortHeader label={label} sortKey={key} sort={sort} onSort={setSort} />;
 
   return (
@@ -160,9 +164,11 @@ export function JobsPage() {
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
-                {rows.map((row) => (
-                  <JobRowView key={row.job.id} row={row} selected={selected.has(row.job.id)} now={now} actions={actionsFor(row.job)} />
-                ))}
+                <NowContext.Provider value={now}>
+                  {rows.map((row) => (
+                    <JobRowView key={row.job.id} job={row.job} taskName={row.task?.name ?? null} overview={row.overview} selected={selected.has(row.job.id)} actions={actions} />
+                  ))}
+                </NowContext.Provider>
               </Table.Tbody>
             </Table>
           </Table.ScrollContainer>
