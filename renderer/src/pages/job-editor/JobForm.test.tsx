@@ -115,4 +115,25 @@ describe('job form validation', () => {
 
     expect(await screen.findByText('unknown time zone Mars/Base')).toBeTruthy();
   });
+
+  it('shows a zone the browser does not list', async () => {
+    // A valid zone that Intl.supportedValuesOf leaves out: it lists the older alias Asia/Calcutta.
+    renderForm({ timezone: 'Asia/Kolkata' });
+
+    const field = (await screen.findByRole('textbox', { name: 'Time zone' })) as HTMLInputElement;
+
+    expect(field.value).toBe('Asia/Kolkata');
+  });
+
+  it('keeps Enter in the zone search', async () => {
+    const { onSubmit } = renderForm();
+    await screen.findByLabelText('Next fire times');
+
+    const field = screen.getByRole('textbox', { name: 'Time zone' });
+    fireEvent.change(field, { target: { value: 'Mars/Olympus' } });
+    const enter = fireEvent.keyDown(field, { key: 'Enter' });
+
+    expect(enter).toBe(false);
+    expect(onSubmit).not.toHaveBeenCalled();
+  });
 });

@@ -4,7 +4,7 @@
  * field when a save is still rejected.
  */
 import { Alert, Button, Card, Chip, Code, Group, NumberInput, SegmentedControl, Select, SimpleGrid, Stack, Switch, TagsInput, Text, TextInput, Title } from '@mantine/core';
-import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { JobInput, Task } from '../../../../electron/hub/model.js';
 import { JsonField } from '../../components/JsonField.js';
 import { CRON_PRESETS, describeCron } from '../../lib/cron.js';
@@ -25,6 +25,20 @@ export interface JobFormProps {
 
 const PREVIEW_DELAY_MS = 300;
 const TIME_ZONES = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((zone) => zone !== 'UTC')];
+
+/**
+ * The browser's zone names plus the job's own. The hub accepts every name
+ * Node knows, such as `Asia/Kolkata` or `Etc/GMT+5`, which a browser's list
+ * may leave out or give under an older name; such a zone must still show.
+ */
+function timeZoneOptions(current: string): string[] {
+  return TIME_ZONES.includes(current) ? TIME_ZONES : [current, ...TIME_ZONES];
+}
+
+/** Keeps Enter in a searchable field for picking an option, so it never submits the form with the search text dropped. */
+function keepEnter(event: KeyboardEvent<HTMLInputElement>): void {
+  if (event.key === 'Enter') event.preventDefault();
+}
 
 function Section({ title, children }: { title: string; children: ReactNode }) {
   return (
@@ -176,7 +190,7 @@ export function JobForm({ initial, tasks, submitLabel, previewSchedule, onSubmit
                 </Chip.Group>
                 <Group grow align="flex-start">
                   <TextInput label="Cron expression" value={values.cron} onChange={(event) => set('cron', event.currentTarget.value)} error={errorOf('cron')} />
-                  <Select label="Time zone" searchable data={TIME_ZONES} value={values.timezone} onChange={(value) => set('timezone', value ?? 'UTC')} error={errorOf('timezone')} />
+                  <Select label="Time zone" searchable data={timeZoneOptions(values.timezone)} value={values.timezone} onChange={(value) => set('timezone', value ?? 'UTC')} onKeyDown={keepEnter} error={errorOf('timezone')} />
                 </Group>
                 <SchedulePreview description={description?.ok && !fire.error ? description.text : null} fireTimes={fire.times} timezone={values.timezone} now={now} />
                 <Select
