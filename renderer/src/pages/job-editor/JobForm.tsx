@@ -27,9 +27,10 @@ const PREVIEW_DELAY_MS = 300;
 const TIME_ZONES = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((zone) => zone !== 'UTC')];
 
 /**
- * The browser's zone names plus the job's own. The hub accepts every name
- * Node knows, such as `Asia/Kolkata` or `Etc/GMT+5`, which a browser's list
- * may leave out or give under an older name; such a zone must still show.
+ * Lists the browser's zone names plus the job's own. The hub accepts every
+ * zone name Node's Intl accepts, such as `Asia/Kolkata` or `Etc/GMT+5`. A
+ * browser's list may leave such a name out or give it under an older alias,
+ * and the job's zone must still show.
  */
 function timeZoneOptions(current: string): string[] {
   return TIME_ZONES.includes(current) ? TIME_ZONES : [current, ...TIME_ZONES];
