@@ -24,6 +24,7 @@ import { UiGateway } from './ui-gateway.js';
 import { startFiring } from './firing.js';
 import { readLastAlive, startAliveMarker } from './alive.js';
 import { HUB_VERSION } from './version.js';
+import type { Run } from './model.js';
 import { reachableHost } from './enrollment.js';
 import { DEFAULT_TEMPLATES_DIR } from './templates.js';
 import { loadOrCreateTlsIdentity, type HubTlsIdentity } from './tls.js';
@@ -214,7 +215,7 @@ async function assemble(options: HubOptions, store: Store, log: Logger): Promise
 
   const lastAlive = readLastAlive(options.dataDir);
   scheduler.sync(store.state.jobs);
-  if (lastAlive !== null) scheduler.catchUp(lastAlive);
+  if (lastAlive !== null) scheduler.catchUp(lastAlive, (jobId) => lastScheduledRun(store, jobId)?.queuedAt ?? null);
   const alive = startAliveMarker(options.dataDir, log);
   const applyRetention = () => {
     store.applyRetention(store.state.settings).catch((error: unknown) => log.error({ err: error }, 'retention failed'));
@@ -283,4 +284,9 @@ function listen(server: NetServer, host: string, port: number): Promise<number> 
 function hostForUrl(host: string | undefined): string {
   if (!host || host === '0.0.0.0' || host === '::') return '127.0.0.1';
   return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Finds the latest run a fire of the job made (scheduled, caught up, or recorded as missed or skipped) among its recent runs. */
+function lastScheduledRun(store: Store, jobId: string): Run | undefined {
+  return store.runs.list({ jobId, limit: 100 }).find((run) => run.trigger !== 'manual');
 }

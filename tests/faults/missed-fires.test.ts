@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Run } from '../../electron/hub/model.js';
@@ -49,6 +51,32 @@ describe('missed fires in run history', () => {
     expect(caughtUp[0]?.fires?.count).toBeLessThanOrEqual(7);
     expect(missedOfOnce).toEqual([]);
     expect(allMissed.map((run) => run.id)).toEqual([entry.id]);
+  });
+});
+
+describe('catch-up after a crash', () => {
+  it('counts no fire the history shows as run', { timeout: 60_000 }, async () => {
+    const dataDir = await tempDir('missed-crash');
+    const hub = await startHubProcess(dataDir);
+    const task = (await hub.api<{ id: string }>('POST', '/api/tasks', { name: 'tick', runtime: 'shell', source: 'echo tick' })).body;
+    const common = { taskId: task.id, schedule: { cron: '*/2 * * * * *', timezone: 'UTC' }, overlap: 'parallel', maxParallel: 1000 };
+    const none = (await hub.api<{ id: string }>('POST', '/api/jobs', { ...common, name: 'none', catchUp: 'none' })).body;
+    const once = (await hub.api<{ id: string }>('POST', '/api/jobs', { ...common, name: 'once', catchUp: 'once' })).body;
+    await waitFor(async () => (await runsOf(hub, `jobId=${once.id}`)).length >= 2, 10_000, 'two scheduled runs');
+    // Past the store's 100 ms flush, so the latest fire is on disk when the hub dies.
+    await sleep(300);
+
+    await hub.kill('SIGKILL');
+    // As if the hub had last recorded itself alive 5 s before the crash, its longest gap.
+    await writeFile(join(dataDir, 'alive.json'), JSON.stringify({ at: Date.now() - 5_000 }));
+    const restarted = await startHubProcess(dataDir, { adminToken: hub.adminToken, agentToken: hub.agentToken });
+    const history = await runsOf(restarted, `jobId=${once.id}`);
+    const lastRun = Math.max(...history.filter((run) => run.trigger === 'schedule').map((run) => run.queuedAt));
+    const caughtUp = history.filter((run) => run.trigger === 'catch_up');
+    const missed = await runsOf(restarted, `jobId=${none.id}&status=missed`);
+
+    expect(caughtUp.length).toBeLessThanOrEqual(1);
+    for (const run of [...caughtUp, ...missed]) expect(run.fires?.first).toBeGreaterThan(lastRun);
   });
 });
 

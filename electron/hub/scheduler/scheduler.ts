@@ -178,9 +178,11 @@ export class Scheduler {
   /**
    * Applies each job's catch-up policy to the fires missed between
    * `lastAliveAt` (when the hub last recorded itself alive) and now. Call it
-   * once at hub start, after `sync`.
+   * once at hub start, after `sync`. `lastFireOf` gives the time a job's
+   * latest recorded fire was handled, if any: a crash after the last alive
+   * mark must not count fires the run history shows as handled.
    */
-  catchUp(lastAliveAt: number): void {
+  catchUp(lastAliveAt: number, lastFireOf: (jobId: string) => number | null = () => null): void {
     if (!Number.isFinite(lastAliveAt)) {
       throw new ScheduleError('invalid_argument', `lastAliveAt must be a finite epoch time in ms, got ${String(lastAliveAt)}`);
     }
@@ -194,7 +196,8 @@ export class Scheduler {
         if (!entry.schedule) return;
         // Instants from the armed one on belong to the timer.
         const until = entry.nextAt === null ? now : Math.min(now, entry.nextAt - 1);
-        const missed = this.countMissed(entry, entry.schedule, lastAliveAt + 1, until);
+        const since = Math.max(lastAliveAt, lastFireOf(entry.id) ?? lastAliveAt);
+        const missed = this.countMissed(entry, entry.schedule, since + 1, until);
         if (missed) this.handleMissed(entry, missed);
       });
     }
