@@ -50,7 +50,11 @@ export const taskInputSchema = z.strictObject({
   defaultConfig: jsonObject.default({}),
 });
 export type TaskInput = z.infer<typeof taskInputSchema>;
-export const taskPatchSchema = patchOf(taskInputSchema);
+/**
+ * A task's changes. `expectedVersion`, when given, is the version the
+ * change was made from: a task saved since then is not overwritten.
+ */
+export const taskPatchSchema = patchOf(taskInputSchema.extend({ expectedVersion: z.number().int().positive() }));
 export type TaskPatch = z.infer<typeof taskPatchSchema>;
 
 /** One compile diagnostic, 1-based line and column. */

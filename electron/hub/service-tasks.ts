@@ -31,7 +31,10 @@ export class TaskService {
 
   updateTask(id: string, body: unknown): Task {
     const task = this.getTask(id);
-    const patch = parseInput(taskPatchSchema, body);
+    const { expectedVersion, ...patch } = parseInput(taskPatchSchema, body);
+    if (expectedVersion !== undefined && expectedVersion !== task.version) {
+      throw new HubError('conflict', `task ${task.name} was saved as version ${task.version} since version ${expectedVersion} was opened; reload it to see that change, then apply yours again`);
+    }
     const merged = { ...task, ...definedOnly(patch) };
     const compiled = compile(merged.source, merged.runtime);
     const updated: Task = { ...merged, ...compiled, version: task.version + 1, updatedAt: Date.now() };

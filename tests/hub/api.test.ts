@@ -202,6 +202,20 @@ describe('HTTP API', () => {
     expect(updated.body).toMatchObject({ version: 2, source: 'echo two' });
   });
 
+  it('refuses a task save from a stale version', async () => {
+    const hub = await startTestHub();
+    const task = await createShellTask(hub, 'echo one');
+    const first = await hub.api('PUT', `/api/tasks/${task.id}`, { source: 'echo from page 1', expectedVersion: 1 });
+
+    const second = await hub.api<ErrorBody>('PUT', `/api/tasks/${task.id}`, { source: 'echo from page 2', expectedVersion: 1 });
+    const stored = await hub.api<{ version: number; source: string }>('GET', `/api/tasks/${task.id}`);
+
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(409);
+    expect(second.body.error.message).toContain('saved as version 2 since version 1 was opened');
+    expect(stored.body).toMatchObject({ version: 2, source: 'echo from page 1' });
+  });
+
   it('refuses to delete a task used by a job', async () => {
     const hub = await startTestHub();
     const task = await createShellTask(hub, 'echo hi');

@@ -67,7 +67,8 @@ export function TaskEditorPage() {
     setSaving(true);
     const input = { name: draft.name, runtime: draft.runtime, source: draft.source, defaultConfig: config.value };
     try {
-      const saved = task ? await client.request('tasks.update', { id: task.id, patch: input }) : await client.request('tasks.create', input);
+      // The version this draft was made from: the hub refuses the save when the task was saved elsewhere since.
+      const saved = task ? await client.request('tasks.update', { id: task.id, patch: { ...input, expectedVersion: task.version } }) : await client.request('tasks.create', input);
       setTask(saved);
       setDiagnostics([]);
       setSaveError(null);
