@@ -51,6 +51,11 @@ export class TaskService {
       const names = users.slice(0, 5).map((job) => job.name).join(', ');
       throw new HubError('conflict', `task ${id} is used by ${users.length} job(s): ${names}. Delete or change those jobs first.`);
     }
+    // Its queued runs (no job uses it, so they are runs started by hand) could only fail now.
+    const now = Date.now();
+    for (const run of this.deps.runs.activeRuns()) {
+      if (run.taskId === id && run.status === 'queued') this.deps.runs.cancel(run.id, now);
+    }
     this.deps.store.state.tasks = this.deps.store.state.tasks.filter((task) => task.id !== id);
     this.deps.store.save();
     this.deps.onChanged('task', id);

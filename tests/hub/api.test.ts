@@ -216,6 +216,19 @@ describe('HTTP API', () => {
     expect(stored.body).toMatchObject({ version: 2, source: 'echo from page 1' });
   });
 
+  it('cancels queued runs of a deleted task', async () => {
+    // No agent is connected, so the run stays queued.
+    const hub = await startTestHub();
+    const task = await createShellTask(hub, 'echo hi');
+    const run = (await hub.api<{ id: string }>('POST', `/api/tasks/${task.id}/runs`, {})).body;
+
+    const deleted = await hub.api('DELETE', `/api/tasks/${task.id}`);
+    const after = (await hub.api<{ status: string }>('GET', `/api/runs/${run.id}`)).body;
+
+    expect(deleted.status).toBe(204);
+    expect(after.status).toBe('cancelled');
+  });
+
   it('refuses to delete a task used by a job', async () => {
     const hub = await startTestHub();
     const task = await createShellTask(hub, 'echo hi');

@@ -136,4 +136,24 @@ describe('job form validation', () => {
     expect(enter).toBe(false);
     expect(onSubmit).not.toHaveBeenCalled();
   });
+
+  it('keeps the task when its option is picked again', async () => {
+    renderForm();
+    const field = (await screen.findByRole('textbox', { name: 'Task' })) as HTMLInputElement;
+
+    fireEvent.click(field);
+    fireEvent.click(await screen.findByRole('option', { name: 'collector (shell)', hidden: true }));
+
+    expect(field.value).toBe('collector (shell)');
+  });
+
+  it('tells tasks of the same name apart', async () => {
+    const twin: Task = { ...task, id: 'a5c0ffee-twin', name: 'Collector' };
+    renderWithTheme(<JobForm initial={{ ...emptyJobForm('t1'), name: 'job' }} tasks={[task, twin]} submitLabel="Create job" previewSchedule={vi.fn(async () => [])} onSubmit={vi.fn(async () => undefined)} onCancel={() => undefined} />);
+
+    fireEvent.click(await screen.findByRole('textbox', { name: 'Task' }));
+
+    expect(await screen.findByRole('option', { name: 'Collector (shell) · a5c0ffee', hidden: true })).toBeTruthy();
+    expect(await screen.findByRole('option', { name: 'collector (shell) · t1', hidden: true })).toBeTruthy();
+  });
 });

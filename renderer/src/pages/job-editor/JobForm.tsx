@@ -36,6 +36,16 @@ function timeZoneOptions(current: string): string[] {
   return TIME_ZONES.includes(current) ? TIME_ZONES : [current, ...TIME_ZONES];
 }
 
+/** Lists the tasks to pick from. Task names may repeat, so a repeated name also shows the start of its id. */
+function taskOptions(tasks: readonly Task[]): Array<{ value: string; label: string }> {
+  const counts = new Map<string, number>();
+  for (const task of tasks) counts.set(task.name.toLowerCase(), (counts.get(task.name.toLowerCase()) ?? 0) + 1);
+  return tasks.map((task) => {
+    const repeated = (counts.get(task.name.toLowerCase()) ?? 0) > 1;
+    return { value: task.id, label: `${task.name} (${task.runtime})${repeated ? ` · ${task.id.slice(0, 8)}` : ''}` };
+  });
+}
+
 /** Keeps Enter in a searchable field for picking an option, so it never submits the form with the search text dropped. */
 function keepEnter(event: KeyboardEvent<HTMLInputElement>): void {
   if (event.key === 'Enter') event.preventDefault();
@@ -138,8 +148,9 @@ export function JobForm({ initial, tasks, submitLabel, previewSchedule, onSubmit
             <Select
               label="Task"
               required
+              allowDeselect={false}
               searchable
-              data={tasks.map((candidate) => ({ value: candidate.id, label: `${candidate.name} (${candidate.runtime})` }))}
+              data={taskOptions(tasks)}
               value={values.taskId || null}
               onChange={(value) => set('taskId', value ?? '')}
               error={errorOf('taskId')}
@@ -191,11 +202,12 @@ export function JobForm({ initial, tasks, submitLabel, previewSchedule, onSubmit
                 </Chip.Group>
                 <Group grow align="flex-start">
                   <TextInput label="Cron expression" value={values.cron} onChange={(event) => set('cron', event.currentTarget.value)} error={errorOf('cron')} />
-                  <Select label="Time zone" searchable data={timeZoneOptions(values.timezone)} value={values.timezone} onChange={(value) => set('timezone', value ?? 'UTC')} onKeyDown={keepEnter} error={errorOf('timezone')} />
+                  <Select label="Time zone" searchable allowDeselect={false} data={timeZoneOptions(values.timezone)} value={values.timezone} onChange={(value) => set('timezone', value ?? 'UTC')} onKeyDown={keepEnter} error={errorOf('timezone')} />
                 </Group>
                 <SchedulePreview description={description?.ok && !fire.error ? description.text : null} fireTimes={fire.times} timezone={values.timezone} now={now} />
                 <Select
                   label="Missed fires (app closed, machine asleep)"
+                  allowDeselect={false}
                   data={[
                     { value: 'none', label: 'Skip them' },
                     { value: 'once', label: 'Run once at start' },
@@ -216,6 +228,7 @@ export function JobForm({ initial, tasks, submitLabel, previewSchedule, onSubmit
             <Group grow align="flex-start">
               <Select
                 label="When the previous run is still going"
+                allowDeselect={false}
                 data={[
                   { value: 'skip', label: 'Skip the fire' },
                   { value: 'queue', label: 'Queue one run' },
