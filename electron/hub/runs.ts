@@ -294,7 +294,10 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
       }
       case 'finished': {
         if (run.agentId && isStartFailure(run, event)) this.noteStartFailure(run.agentId, event.error ?? 'the task ended before it started', now);
-        const next = this.finish(run, { ...event, at: now });
+        // The agent's time of the end, so a report delayed by an outage does not stretch the run. It is
+        // kept between the start and now, as the agent's clock may be off.
+        const at = Math.min(now, Math.max(event.at, run.startedAt ?? run.queuedAt));
+        const next = this.finish(run, { ...event, at });
         if (next?.status === 'queued' && run.agentId) this.endUnacked.set(run.id, { agentId: run.agentId, seq: event.seq, since: now });
         return;
       }

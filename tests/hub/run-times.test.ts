@@ -1,0 +1,35 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, createShellTask, startTestHub, waitFor } from '../helpers/fleet.js';
+import { connectRawAgent } from '../security/helpers.js';
+
+afterEach(cleanup);
+
+describe('run times', () => {
+  it('takes the end time from the agent', { timeout: 30_000 }, async () => {
+    const hub = await startTestHub();
+    const agent = await connectRawAgent(hub, 'agent-late', null, [], []);
+    const assigned: string[] = [];
+    agent.socket.on('assign', (assignment: { runId: string }) => assigned.push(assignment.runId));
+    const task = await createShellTask(hub, 'sleep 1');
+    const runId = (await hub.api<{ id: string }>('POST', `/api/tasks/${task.id}/runs`, {})).body.id;
+    await waitFor(() => assigned.includes(runId), 10_000, 'the assignment');
+    const startedAt = Date.now();
+    const endedAt = startedAt + 200;
+
+    // The agent reports the end 1.5 s after it happened, as after an outage.
+    await sleep(1_500);
+    const base = { runId, attempt: 1 };
+    await agent.socket.timeout(10_000).emitWithAck('events', {
+      events: [
+        { ...base, seq: 1, at: startedAt, type: 'started', pid: 4242 },
+        { ...base, seq: 2, at: endedAt, type: 'finished', status: 'succeeded', exitCode: 0, signal: null, error: null, result: null, logTruncated: false },
+      ],
+    });
+    const run = hub.runs.get(runId);
+
+    expect(run?.status).toBe('succeeded');
+    expect(run?.startedAt).toBe(startedAt);
+    expect(run?.finishedAt).toBe(endedAt);
+  });
+});
