@@ -344,7 +344,7 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
         this.fleet.noteAssigned(agentId, run.id, 0);
         if (run.agentOfflineSince !== null) {
           this.put({ ...run, agentOfflineSince: null });
-          this.systemLine(run.id, now, 'agent reconnected; the run continues');
+          this.systemLine(run.id, now, 'agent reconnected and still has this run');
         }
         // A cancel sent while the connection was failing may never have arrived.
         const reason = this.pendingCancelReason(run, now);
