@@ -94,6 +94,8 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
   private refreshWaiting = true;
   private dirtyTimer: NodeJS.Timeout | null = null;
   private readonly warnings: RateLimitedLog;
+  /** Run attempts whose late output got a line in the run's log, so each gets one. */
+  private readonly droppedOutputNoted = new Set<string>();
 
   constructor(
     private readonly store: Store,
@@ -232,7 +234,7 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
     for (const event of events) {
       const run = this.get(event.runId);
       if (!run || run.agentId !== agentId || run.attempt !== event.attempt || isFinal(run.status)) {
-        this.noteStale(agentId, event, run);
+        this.noteStale(agentId, event, run, now);
         // The agent applies `acked` per run id, so ACK_ALL here would also drop a newer attempt this agent has.
         if (!hasNewerAttemptOn(run, agentId, event.attempt)) acked[event.runId] = ACK_ALL;
         if (event.type !== 'finished') cancel.push({ runId: event.runId, attempt: event.attempt });
@@ -723,9 +725,18 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
     this.emit('log', runId, lines);
   }
 
-  private noteStale(agentId: string, event: RunEvent, run: Run | undefined): void {
+  private noteStale(agentId: string, event: RunEvent, run: Run | undefined, now: number): void {
     const fields = { agentId, runId: event.runId, attempt: event.attempt, seq: event.seq, type: event.type, status: run?.status, currentAttempt: run?.attempt };
     this.warnings.warn(`stale:${event.runId}:${event.attempt}`, fields, 'event for a run that is final or moved to another attempt, ignored');
+    // Output a user would look for, such as what an attempt printed after it was declared lost, gets a line in the log that marks it missing.
+    if (!run || (event.type !== 'log' && event.type !== 'records')) return;
+    // A resend of output the final attempt already stored is no loss.
+    if (event.attempt === run.attempt && event.seq <= run.lastSeq) return;
+    const key = `${run.id}:${event.attempt}`;
+    if (this.droppedOutputNoted.has(key)) return;
+    if (this.droppedOutputNoted.size >= 10_000) this.droppedOutputNoted.clear();
+    this.droppedOutputNoted.add(key);
+    this.systemLine(run.id, now, `output of attempt ${event.attempt} that arrived after the attempt had ended was not stored`);
   }
 }
 
