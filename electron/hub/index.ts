@@ -57,6 +57,8 @@ export interface HubOptions {
   timings?: Partial<Omit<RunTimings, 'agentGraceMs'>> & { agentGraceMs?: number };
   /** Interval of the run manager's periodic checks. */
   tickMs?: number;
+  /** Interval at which agents' records, their last contact included, are saved, so a crash loses at most this much of it. */
+  agentRecordIntervalMs?: number;
   /** Limits on failed admin logins per address; the defaults suit a person, tests use shorter ones. */
   accessLimits?: FailureLimits;
   /** Per-agent limit on output volume (log lines and records). */
@@ -223,8 +225,10 @@ async function assemble(options: HubOptions, store: Store, log: Logger): Promise
   applyRetention();
   const tick = setInterval(() => runs.tick(Date.now()), options.tickMs ?? 1000);
   const retention = setInterval(applyRetention, 6 * 3600 * 1000);
+  const agentRecords = setInterval(() => service.persistAgents(), options.agentRecordIntervalMs ?? 30_000);
   tick.unref();
   retention.unref();
+  agentRecords.unref();
   log.info({ uiPort, agentPort, dataDir: options.dataDir }, 'hub started');
 
   let stopped = false;
@@ -249,6 +253,7 @@ async function assemble(options: HubOptions, store: Store, log: Logger): Promise
       stopped = true;
       clearInterval(tick);
       clearInterval(retention);
+      clearInterval(agentRecords);
       scheduler.stop();
       firing.stop();
       await alive.stop();

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, onCleanup, startAgents, startTestHub, waitFor } from '../helpers/fleet.js';
 import { TcpProxy } from './helpers/proxy.js';
@@ -25,5 +27,23 @@ describe('agent last seen time', () => {
     expect(noticedAt - cutAt).toBeGreaterThan(5_000);
     expect(offline.lastSeenAt).toBeLessThanOrEqual(cutAt);
     expect(offline.lastSeenAt).toBeGreaterThan(cutAt - 5_000);
+  });
+
+  it('reaches the disk while the agent is connected', { timeout: 30_000 }, async () => {
+    const hub = await startTestHub({ agentRecordIntervalMs: 200 });
+    await startAgents(hub, [{ name: 'steady' }]);
+    const stored = async () => {
+      const state = JSON.parse(await readFile(join(hub.dataDir, 'farmboy.json'), 'utf8')) as { agents: Array<{ name: string; lastSeenAt: number }> };
+      return state.agents.find((agent) => agent.name === 'steady')?.lastSeenAt ?? 0;
+    };
+    const first = await waitFor(stored, 10_000, 'the agent record on disk');
+
+    // A crash now would keep a last contact at most one interval old.
+    const later = await waitFor(async () => {
+      const value = await stored();
+      return value > first + 1_000 && value;
+    }, 10_000, 'a newer last contact on disk');
+
+    expect(later).toBeGreaterThan(first);
   });
 });
