@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -155,6 +155,23 @@ describe('output segments', () => {
     expect(read).toEqual(logLines(0, 3));
     expect(await outputFiles(dir)).toEqual(['00000001.idx', '00000001.jsonl', '00000002.idx', '00000002.jsonl']);
     expect(records.find((record) => record.msg.startsWith('output index lines skipped'))).toMatchObject({ lines: 2 });
+  });
+
+  it('keeps a segment whose index is missing', async () => {
+    const output = await SegmentOutputStore.open(dir, silent, { flushIntervalMs: 60_000 });
+    output.appendLog('run-1', logLines(0, 2), { attempt: 1, seq: 1 });
+    await output.flush();
+    await output.close();
+    await rm(join(dir, 'output', '00000001.idx'));
+    const { logger, records } = captureLogger();
+
+    const reopened = await SegmentOutputStore.open(dir, logger, { flushIntervalMs: 60_000 });
+    const read = await collect(reopened.readLog('run-1'));
+    await reopened.close();
+
+    expect(read).toEqual([]);
+    expect(await outputFiles(dir)).toEqual(['00000001.jsonl']);
+    expect(records.some((record) => record.msg.startsWith('output segment has no index file'))).toBe(true);
   });
 
   it('holds unmarked lines until their delay', async () => {

@@ -104,7 +104,8 @@ export async function openStore(dataDir: string, options: StoreOptions = {}): Pr
     const logs = await SegmentOutputStore.open(dir, log, { flushIntervalMs, sync: options.syncOutput ?? DEFAULT_SYNC_OUTPUT });
     const runs = await SegmentRunStore.load(join(dir, 'runs'), log, flushIntervalMs, (runIds) => logs.flushRuns(runIds));
     // Segments keep the index lines of runs retention deleted; they are forgotten again here.
-    await logs.deleteOrphans((runId) => runs.has(runId));
+    const orphans = await logs.deleteOrphans((runId) => runs.has(runId));
+    if (orphans > 0) log.info({ orphanOutputs: orphans }, 'output of runs without a run record deleted');
     log.info({ dataDir: dir, runs: runs.count() }, 'store opened');
     return new FileStore(dir, lock, definitions, runs, logs, log);
   } catch (err) {

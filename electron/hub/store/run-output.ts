@@ -171,10 +171,19 @@ export class SegmentOutputStore implements RunOutputStore {
       if (match) segments.add(Number(match[1]));
     }
     const store = new SegmentOutputStore(dataDir, log, options, Math.max(0, ...segments), legacy);
-    for (const segment of [...segments].sort((a, b) => a - b)) await store.loadSegment(segment);
-    // Segments without a run left (retention was cut short, or a crash came before the index) hold nothing readable.
+    const unindexed = new Set<number>();
+    for (const segment of [...segments].sort((a, b) => a - b)) {
+      if (!(await store.loadSegment(segment))) unindexed.add(segment);
+    }
     for (const segment of segments) {
-      if (!store.segmentRuns.has(segment)) await store.removeSegment(segment);
+      if (store.segmentRuns.has(segment)) continue;
+      if (unindexed.has(segment)) {
+        // Without its index the data cannot be read, but it is not ours to destroy: someone may restore the index.
+        log.warn({ segment: store.segmentPath(segment, 'jsonl') }, 'output segment has no index file; its output cannot be read and the file is kept');
+        continue;
+      }
+      // Retention was cut short, or a crash came before the index: nothing readable is left.
+      await store.removeSegment(segment);
     }
     return store;
   }
@@ -475,12 +484,18 @@ export class SegmentOutputStore implements RunOutputStore {
 
   /**
    * Reads a segment's index lines; an extent is kept only when it lies whole
-   * within the data written. The index is read in one piece: it is a small
-   * fraction of its segment, and a hub restart reads every index.
+   * within the data written. Returns false when the index file is missing
+   * while the data is not empty. The index is read in one piece, because a
+   * hub restart reads every index. NOTE: runs that print a line at a time
+   * make an index line per write, so an index can reach about 40 % of its
+   * segment's size, and each extent stays in memory.
    */
-  private async loadSegment(segment: number): Promise<void> {
+  private async loadSegment(segment: number): Promise<boolean> {
     const size = await sizeOf(this.segmentPath(segment, 'jsonl'));
-    const lines = (await readText(this.segmentPath(segment, 'idx'))).split('\n');
+    const text = await readText(this.segmentPath(segment, 'idx'));
+    // A crash between creating the data file and its index leaves an empty data file, which is no loss.
+    if (text === null) return size === 0;
+    const lines = text.split('\n');
     // The last piece is empty after a final newline, or a line a crash cut short.
     let bad = lines.pop() === '' ? 0 : 1;
     for (const line of lines) {
@@ -489,6 +504,7 @@ export class SegmentOutputStore implements RunOutputStore {
       else bad += 1;
     }
     if (bad > 0) this.log.warn({ segment, lines: bad }, 'output index lines skipped: cut short by a crash or pointing past the data');
+    return true;
   }
 
   private segmentPath(segment: number, extension: 'jsonl' | 'idx'): string {
@@ -613,11 +629,12 @@ async function openForRead(path: string): Promise<FileHandle | null> {
   }
 }
 
-async function readText(path: string): Promise<string> {
+/** Reads a whole file as text; null when it does not exist. */
+async function readText(path: string): Promise<string | null> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
-    if (errorCode(err) === 'ENOENT') return '';
+    if (errorCode(err) === 'ENOENT') return null;
     throw err;
   }
 }
