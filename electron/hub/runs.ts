@@ -94,6 +94,8 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
   private refreshWaiting = true;
   private dirtyTimer: NodeJS.Timeout | null = null;
   private readonly warnings: RateLimitedLog;
+  /** The first event of the last gap each run's agent sent, to tell a gap it cannot fill. */
+  private readonly gaps = new Map<string, { attempt: number; seq: number; lastSeq: number }>();
   /** Run attempts whose late output got a line in the run's log, so each gets one. */
   private readonly droppedOutputNoted = new Set<string>();
 
@@ -231,6 +233,7 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
     const acked: Record<string, number> = {};
     const cancel: RunRef[] = [];
     const lastApplied = new Map<string, RunEvent['type']>();
+    const gapsSeen = new Set<string>();
     for (const event of events) {
       const run = this.get(event.runId);
       if (!run || run.agentId !== agentId || run.attempt !== event.attempt || isFinal(run.status)) {
@@ -240,12 +243,21 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
         if (event.type !== 'finished') cancel.push({ runId: event.runId, attempt: event.attempt });
         continue;
       }
-      if (event.seq <= run.lastSeq || event.seq > run.lastSeq + 1) {
+      let current = run;
+      if (event.seq > run.lastSeq + 1 && !gapsSeen.has(run.id)) {
+        gapsSeen.add(run.id);
+        if (this.agentCannotFill(run, event)) {
+          this.systemLine(run.id, now, `events ${run.lastSeq + 1} to ${event.seq - 1} of attempt ${run.attempt} are missing: they were acknowledged, then lost from the store; the run continues`);
+          current = { ...run, lastSeq: event.seq - 1 };
+        }
+      }
+      if (event.seq <= current.lastSeq || event.seq > current.lastSeq + 1) {
         // A duplicate, or a gap the agent fills by resending from lastSeq + 1.
-        acked[event.runId] = run.lastSeq;
+        acked[event.runId] = current.lastSeq;
         continue;
       }
-      this.applyEvent({ ...run, lastSeq: event.seq }, event, now);
+      this.gaps.delete(run.id);
+      this.applyEvent({ ...current, lastSeq: event.seq }, event, now);
       acked[event.runId] = event.seq;
       lastApplied.set(run.id, event.type);
     }
@@ -639,6 +651,7 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
       if (outcome.error && (outcome.status === 'lost' || run.cancelRequestedAt !== null || outcome.noRetry === true)) this.systemLine(run.id, outcome.at, outcome.error);
       this.commit(next, 'run finished', { status: next.status, exitCode: next.exitCode });
       this.logLineCounts.delete(run.id);
+      this.gaps.delete(run.id);
     }
     this.dispatchSoon();
     return next;
@@ -723,6 +736,23 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
     this.store.logs.appendLog(runId, lines);
     this.countLines(runId, 1);
     this.emit('log', runId, lines);
+  }
+
+  /**
+   * Tells whether a gap in a run's events can never be filled. The hub
+   * answers a gap with its lastSeq, and an agent that still has the missing
+   * events resends from there. One that sends the same gap again dropped
+   * them once they were acknowledged: the store lost them since (a damaged
+   * or restored data directory), and waiting would stall the run for good.
+   */
+  private agentCannotFill(run: Run, event: RunEvent): boolean {
+    const previous = this.gaps.get(run.id);
+    if (previous && previous.attempt === event.attempt && previous.seq === event.seq && previous.lastSeq === run.lastSeq) {
+      this.gaps.delete(run.id);
+      return true;
+    }
+    this.gaps.set(run.id, { attempt: event.attempt, seq: event.seq, lastSeq: run.lastSeq });
+    return false;
   }
 
   private noteStale(agentId: string, event: RunEvent, run: Run | undefined, now: number): void {

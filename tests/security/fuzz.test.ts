@@ -72,6 +72,8 @@ function randomEvent(random: Random, runId: string, attempt: number, seq: number
 class RunModel {
   lastSeq = 0;
   status: RunStatus = 'assigned';
+  /** The last gap sent: the same gap sent twice with lastSeq unchanged is accepted, as an agent cannot fill it. */
+  private gap: { seq: number; lastSeq: number } | null = null;
 
   constructor(
     readonly runId: string,
@@ -79,7 +81,15 @@ class RunModel {
   ) {}
 
   apply(event: RunEvent): void {
-    if (event.runId !== this.runId || event.attempt !== this.attempt || isFinal(this.status) || event.seq !== this.lastSeq + 1) return;
+    if (event.runId !== this.runId || event.attempt !== this.attempt || isFinal(this.status)) return;
+    if (event.seq > this.lastSeq + 1) {
+      const repeated = this.gap?.seq === event.seq && this.gap.lastSeq === this.lastSeq;
+      this.gap = repeated ? null : { seq: event.seq, lastSeq: this.lastSeq };
+      if (!repeated) return;
+      this.lastSeq = event.seq - 1;
+    }
+    if (event.seq !== this.lastSeq + 1) return;
+    this.gap = null;
     this.lastSeq = event.seq;
     if (event.type === 'started') this.status = 'running';
     if (event.type === 'finished') this.status = event.status;
