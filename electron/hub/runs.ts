@@ -740,8 +740,8 @@ export class RunManager extends EventEmitter<RunManagerEvents> {
 
   /**
    * Tells whether a gap in a run's events can never be filled. The hub
-   * answers a gap with its lastSeq, and an agent that still has the missing
-   * events resends from there. One that sends the same gap again dropped
+   * acknowledges a gap at its lastSeq, and an agent that still has the
+   * missing events resends from there. One that sends the same gap again dropped
    * them once they were acknowledged: the store lost them since (a damaged
    * or restored data directory), and waiting would stall the run for good.
    */
