@@ -307,7 +307,7 @@ export class SegmentOutputStore implements RunOutputStore {
           await handle?.close();
           handle = null;
           segment = number;
-          handle = await openForRead(this.segmentPath(number, 'jsonl'));
+          handle = await unlessMissing(open(this.segmentPath(number, 'jsonl'), 'r'));
         }
         // A segment deleted by retention during the read ends it: the run is gone.
         if (!handle) return;
@@ -491,8 +491,8 @@ export class SegmentOutputStore implements RunOutputStore {
    * segment's size, and each extent stays in memory.
    */
   private async loadSegment(segment: number): Promise<boolean> {
-    const size = await sizeOf(this.segmentPath(segment, 'jsonl'));
-    const text = await readText(this.segmentPath(segment, 'idx'));
+    const size = (await unlessMissing(stat(this.segmentPath(segment, 'jsonl'))))?.size ?? 0;
+    const text = await unlessMissing(readFile(this.segmentPath(segment, 'idx'), 'utf8'));
     // A crash between creating the data file and its index leaves an empty data file, which is no loss.
     if (text === null) return size === 0;
     const lines = text.split('\n');
@@ -582,13 +582,8 @@ function parseIndexLine(text: string): { runId: string; kind: Kind; offset: numb
 
 /** Run ids with a one-file-per-run output file of an earlier version in `dir`. */
 async function legacyRuns(dir: string): Promise<Set<string>> {
-  try {
-    const names = await readdir(dir);
-    return new Set(names.filter((name) => name.endsWith('.jsonl')).map((name) => name.slice(0, -'.jsonl'.length)));
-  } catch (err) {
-    if (errorCode(err) === 'ENOENT') return new Set();
-    throw err;
-  }
+  const names = (await unlessMissing(readdir(dir))) ?? [];
+  return new Set(names.filter((name) => name.endsWith('.jsonl')).map((name) => name.slice(0, -'.jsonl'.length)));
 }
 
 async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {
@@ -620,30 +615,12 @@ function* splitLines(data: Buffer): Generator<RawLine> {
   if (start < data.length) yield { text: data.toString('utf8', start), terminated: false };
 }
 
-async function openForRead(path: string): Promise<FileHandle | null> {
+/** Resolves to null when the file or folder an operation needs does not exist; other errors are raised. */
+async function unlessMissing<T>(operation: Promise<T>): Promise<T | null> {
   try {
-    return await open(path, 'r');
+    return await operation;
   } catch (err) {
     if (errorCode(err) === 'ENOENT') return null;
-    throw err;
-  }
-}
-
-/** Reads a whole file as text; null when it does not exist. */
-async function readText(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if (errorCode(err) === 'ENOENT') return null;
-    throw err;
-  }
-}
-
-async function sizeOf(path: string): Promise<number> {
-  try {
-    return (await stat(path)).size;
-  } catch (err) {
-    if (errorCode(err) === 'ENOENT') return 0;
     throw err;
   }
 }
