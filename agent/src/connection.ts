@@ -25,7 +25,7 @@ import {
   type AssignReply,
   type Assignment,
   type CancelRequest,
-  type EventBatch,
+  type EncodedEventBatch,
   type Hello,
   type HelloReply,
   type HubToAgentEvents,
@@ -114,7 +114,7 @@ export class HubConnection {
   }
 
   /** Sends one batch of run events; resolves with the hub's raw ack. */
-  async sendEvents(batch: EventBatch): Promise<unknown> {
+  async sendEvents(batch: EncodedEventBatch): Promise<unknown> {
     if (!this.isConnected) throw new Error('not connected to the hub');
     return this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('events', batch);
   }

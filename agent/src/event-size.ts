@@ -3,7 +3,7 @@
  * flood passes every line through here, and JSON.stringify of each line
  * only to measure it cost more than the rest of the agent's work per line.
  */
-import { jsonStringBytes, type Json, type LogLine, type RunEvent } from './protocol/index.js';
+import { jsonStringBytes, type Json, type LogLine } from './protocol/index.js';
 
 /** Returns the UTF-8 size of `JSON.stringify(line)`, which is the same whatever the order of its three fields. */
 export function logLineBytes(line: LogLine): number {
@@ -15,11 +15,3 @@ export function jsonBytes(value: Json): number {
   return Buffer.byteLength(JSON.stringify(value));
 }
 
-/**
- * Returns the UTF-8 size of a log or records event serialized with its items,
- * given the summed sizes of the items (`itemBytes`, without separators).
- */
-export function itemEventBytes(event: RunEvent & { type: 'log' | 'records' }, itemCount: number, itemBytes: number): number {
-  const empty = event.type === 'log' ? { ...event, lines: [] } : { ...event, records: [] };
-  return Buffer.byteLength(JSON.stringify(empty)) + itemBytes + Math.max(0, itemCount - 1);
-}

@@ -9,7 +9,7 @@
  * and written into each run's log, and nothing is dropped.
  */
 import type { Logger } from './logger.js';
-import type { Json, LogLine, RunEvent } from './protocol/index.js';
+import type { Json, LogLine } from './protocol/index.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import type { Spool, SpoolRef, SpooledEvent } from './spool.js';
 
@@ -17,10 +17,8 @@ export interface QueuedEvent {
   seq: number;
   /** Size as JSON, for batches and the spool. */
   bytes: number;
-  /** Estimated heap bytes of the event's items beyond `bytes`, counted against the memory bound while the event is in memory. */
-  heapBytes: number;
-  /** The event, or null while it is kept only in the spool. */
-  event: RunEvent | null;
+  /** The event's UTF-8 JSON, or null while it is kept only in the spool. */
+  json: Buffer | null;
   /** Location in the spool; null until written, and for events that were never spooled. */
   ref: SpoolRef | null;
   /** Set once acknowledged or discarded, so a spool write that ends later releases it at once. */
@@ -28,11 +26,10 @@ export interface QueuedEvent {
 }
 
 /**
- * Estimated heap bytes of one log line or record beyond its JSON size: the
- * object, its time as a boxed number and its array slot. A heap snapshot of
- * an agent under `yes` showed about 61 bytes of objects and numbers per
- * 1-byte line (Node 20, x64), so a flood of short lines took about twice its
- * JSON size in memory.
+ * Estimated heap bytes of one log line or record of an open event beyond its
+ * JSON size: the object, its time as a boxed number and its array slot. A
+ * heap snapshot of an agent under `yes` showed about 61 bytes of objects and
+ * numbers per 1-byte line (Node 20, x64). A sealed event keeps only its JSON.
  */
 export const ITEM_HEAP_BYTES = 64;
 
@@ -85,8 +82,8 @@ export class OutboxSpill {
 
   /** Writes a newly sealed event to the spool, unless its run lost its spool. */
   accept(run: RunQueue, queued: QueuedEvent): void {
-    if (run.unspooled || queued.event === null) return;
-    this.spool.append([queued.event]).then(
+    if (run.unspooled || queued.json === null) return;
+    this.spool.append([queued.json]).then(
       ([ref]) => {
         if (ref === undefined) return;
         if (queued.done) {
@@ -109,14 +106,14 @@ export class OutboxSpill {
    * and one the hub applied is acknowledged again after the restart.
    */
   isSendable(run: RunQueue, queued: QueuedEvent): boolean {
-    return queued.event !== null || queued.ref !== null || run.unspooled;
+    return queued.json !== null || queued.ref !== null || run.unspooled;
   }
 
   /** Forgets an acknowledged or discarded event; returns the bytes it freed from memory. */
   release(queued: QueuedEvent): number {
     queued.done = true;
     if (queued.ref !== null) this.spool.release(queued.ref);
-    if (queued.event !== null) return queued.bytes + queued.heapBytes;
+    if (queued.json !== null) return queued.bytes;
     this.spilledBytes -= queued.bytes;
     return 0;
   }
@@ -127,9 +124,9 @@ export class OutboxSpill {
     for (const run of runs) {
       for (let index = run.events.length - 1; index >= 0 && freed < excess; index -= 1) {
         const queued = run.events[index];
-        if (queued === undefined || queued.event === null || queued.ref === null) continue;
-        queued.event = null;
-        freed += queued.bytes + queued.heapBytes;
+        if (queued === undefined || queued.json === null || queued.ref === null) continue;
+        queued.json = null;
+        freed += queued.bytes;
         this.spilledBytes += queued.bytes;
       }
       if (freed >= excess) break;
@@ -137,12 +134,12 @@ export class OutboxSpill {
     return freed;
   }
 
-  /** Returns the events of a batch, reading those kept only in the spool. */
-  async materialize(entries: QueuedEvent[]): Promise<RunEvent[]> {
+  /** Returns the JSON of a batch's events, reading those kept only in the spool. */
+  async materialize(entries: QueuedEvent[]): Promise<Buffer[]> {
     try {
       return await Promise.all(
         entries.map(async (queued) => {
-          if (queued.event !== null) return queued.event;
+          if (queued.json !== null) return queued.json;
           if (queued.ref === null) throw new Error(`event ${queued.seq} is neither in memory nor in the spool`);
           return this.spool.read(queued.ref);
         }),
@@ -177,7 +174,7 @@ export class OutboxSpill {
         continue;
       }
       seen.add(key);
-      run.events.push({ seq: spooled.seq, bytes: spooled.ref.bytes, heapBytes: 0, event: null, ref: spooled.ref, done: false });
+      run.events.push({ seq: spooled.seq, bytes: spooled.ref.bytes, json: null, ref: spooled.ref, done: false });
       this.spilledBytes += spooled.ref.bytes;
       if (spooled.type === 'finished') run.finished = true;
     }

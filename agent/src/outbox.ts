@@ -22,15 +22,16 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from './logger.js';
 import { ITEM_HEAP_BYTES, OutboxSpill, newRunQueue, type OpenEvent, type QueuedEvent, type RunQueue } from './outbox-spill.js';
-import { itemEventBytes, jsonBytes, logLineBytes } from './event-size.js';
+import { jsonBytes, logLineBytes } from './event-size.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import type { Spool, SpooledEvent } from './spool.js';
 import {
   ACK_ALL,
   LIMITS,
+  encodeEventBatch,
   eventBatchAckSchema,
   parseMessage,
-  type EventBatch,
+  type EncodedEventBatch,
   type Json,
   type LogLine,
   type RunEvent,
@@ -46,7 +47,7 @@ export type RunKey = RunRef;
 
 export interface OutboxOptions {
   /** Sends one batch; resolves with the hub's raw ack, rejects on timeout or disconnect. */
-  send: (batch: EventBatch) => Promise<unknown>;
+  send: (batch: EncodedEventBatch) => Promise<unknown>;
   /** Called with the runs an ack requests the agent to stop. */
   onCancel: (runs: RunRef[]) => void;
   log: Logger;
@@ -140,7 +141,7 @@ export class Outbox {
     this.emitter.setMaxListeners(0);
   }
 
-  /** Bytes of events held in memory, sent or not: their JSON size plus ITEM_HEAP_BYTES per line or record. */
+  /** Bytes of events held in memory, sent or not: their JSON size, plus ITEM_HEAP_BYTES per line or record of an open event. */
   get bufferedBytes(): number {
     return this.buffered;
   }
@@ -319,28 +320,25 @@ export class Outbox {
       open.type === 'log'
         ? { ...base, type: 'log' as const, lines: open.items as LogLine[] }
         : { ...base, type: 'records' as const, records: open.items as Json[] };
-    const count = open.items.length;
-    this.enqueue(run, event, itemEventBytes(event, count, open.bytes - EVENT_ENVELOPE_BYTES - count), count * ITEM_HEAP_BYTES);
+    this.enqueue(run, event);
   }
 
   private sealAll(): void {
     for (const run of this.runs.values()) this.seal(run);
   }
 
-  /**
-   * Queues a sealed event. `bytes` is its size as JSON, measured here when
-   * the caller does not pass it. `heapBytes` estimates the memory its items
-   * take beyond that.
-   */
-  private enqueue(run: RunQueue, event: RunEvent, bytes = Buffer.byteLength(JSON.stringify(event)), heapBytes = 0): void {
+  /** Queues a sealed event as its JSON, the one serialization it gets for the spool and the hub alike. */
+  private enqueue(run: RunQueue, event: RunEvent): void {
+    const json = Buffer.from(JSON.stringify(event));
+    const bytes = json.length;
     if (bytes + BATCH_ENVELOPE_BYTES > this.maxBatchBytes) {
       // Only a bug upstream of the outbox can get here: every item is capped far below the batch limit.
       this.options.log.error({ runId: run.runId, seq: event.seq, type: event.type, bytes }, 'run event larger than a batch, dropped');
       return;
     }
-    const queued: QueuedEvent = { seq: event.seq, bytes, heapBytes, event, ref: null, done: false };
+    const queued: QueuedEvent = { seq: event.seq, bytes, json, ref: null, done: false };
     run.events.push(queued);
-    this.addBuffered(bytes + heapBytes);
+    this.addBuffered(bytes);
     this.spill?.accept(run, queued);
   }
 
@@ -386,7 +384,7 @@ export class Outbox {
   private releaseEvent(queued: QueuedEvent): number {
     if (this.spill !== null) return this.spill.release(queued);
     queued.done = true;
-    return queued.bytes + queued.heapBytes;
+    return queued.bytes;
   }
 
   /**
@@ -451,10 +449,10 @@ export class Outbox {
   private send(batch: InFlightBatch): void {
     this.inFlight.push(batch);
     const generation = this.generation;
-    const loading = this.spill === null ? Promise.resolve(batch.entries.map((queued) => queued.event as RunEvent)) : this.spill.materialize(batch.entries);
+    const loading = this.spill === null ? Promise.resolve(batch.entries.map((queued) => queued.json as Buffer)) : this.spill.materialize(batch.entries);
     // The ack promise is wrapped, so `sendOrder` settles when the batch is handed over, not when its ack arrives.
     const handedOver = Promise.all([this.sendOrder, loading]).then(([, events]) =>
-      generation === this.generation ? { ack: this.options.send({ events }) } : null,
+      generation === this.generation ? { ack: this.options.send(encodeEventBatch(events)) } : null,
     );
     this.sendOrder = handedOver.then(
       () => undefined,

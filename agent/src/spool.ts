@@ -14,7 +14,7 @@ import { access, mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/p
 import path from 'node:path';
 import { createReadStream } from 'node:fs';
 import type { Logger } from './logger.js';
-import type { RunEvent, RunEventType } from './protocol/index.js';
+import type { RunEventType } from './protocol/index.js';
 
 /** Location of one event in the spool. */
 export interface SpoolRef {
@@ -56,12 +56,14 @@ interface Segment {
 }
 
 interface PendingAppend {
-  events: RunEvent[];
+  /** UTF-8 JSON of each event, without a newline. */
+  events: Buffer[];
   resolve: (refs: SpoolRef[]) => void;
   reject: (error: unknown) => void;
 }
 
 const SEGMENT_NAME = /^(\d{10})\.jsonl$/;
+const NEWLINE = Buffer.from('\n');
 const DEFAULT_MAX_SEGMENT_BYTES = 8 * 1024 * 1024;
 /** Bytes of events one write takes at most, plus one event. */
 const WRITE_SLICE_BYTES = 4 * 1024 * 1024;
@@ -111,11 +113,11 @@ export class Spool {
   }
 
   /**
-   * Appends events and resolves with where each one is, once written (and
-   * synced). Rejects with the file system error when the write fails, in
-   * which case none of these events may be counted on.
+   * Appends events, each as its UTF-8 JSON, and resolves with where each one
+   * is, once written (and synced). Rejects with the file system error when
+   * the write fails, in which case none of these events may be counted on.
    */
-  append(events: RunEvent[]): Promise<SpoolRef[]> {
+  append(events: Buffer[]): Promise<SpoolRef[]> {
     if (this.closed) return Promise.reject(new Error('the outbox spool is closed'));
     return new Promise((resolve, reject) => {
       this.queue.push({ events, resolve, reject });
@@ -123,15 +125,15 @@ export class Spool {
     });
   }
 
-  /** Reads one event back. */
-  async read(ref: SpoolRef): Promise<RunEvent> {
+  /** Reads the JSON of one event back. */
+  async read(ref: SpoolRef): Promise<Buffer> {
     const segment = this.segments.get(ref.segment);
     if (segment === undefined) throw new Error(`outbox spool segment ${ref.segment} is gone`);
     const handle = await handleOf(segment);
     const buffer = Buffer.alloc(ref.bytes);
     const { bytesRead } = await handle.read(buffer, 0, ref.bytes, ref.offset);
     if (bytesRead !== ref.bytes) throw new Error(`outbox spool segment ${ref.segment} is shorter than expected`);
-    return JSON.parse(buffer.toString('utf8')) as RunEvent;
+    return buffer;
   }
 
   /** Marks an event as no longer needed; a segment left with none is deleted. */
@@ -182,9 +184,9 @@ export class Spool {
   }
 
   /**
-   * Takes queued appends from the front, serialized, until they pass
-   * WRITE_SLICE_BYTES. A backlog is written in slices, so the buffers of one
-   * write stay small while a flood outpaces fdatasync.
+   * Takes queued appends from the front until they pass WRITE_SLICE_BYTES. A
+   * backlog is written in slices, so the buffers of one write stay small
+   * while a flood outpaces fdatasync.
    */
   private takeSlice(): { batch: PendingAppend[]; chunks: Buffer[] } {
     const chunks: Buffer[] = [];
@@ -193,27 +195,26 @@ export class Spool {
     for (const pending of this.queue) {
       if (count > 0 && bytes >= WRITE_SLICE_BYTES) break;
       for (const event of pending.events) {
-        const chunk = Buffer.from(JSON.stringify(event) + '\n', 'utf8');
-        chunks.push(chunk);
-        bytes += chunk.length;
+        chunks.push(event);
+        bytes += event.length + 1;
       }
       count += 1;
     }
     return { batch: this.queue.splice(0, count), chunks };
   }
 
-  /** Writes serialized events, one per chunk with its newline, and returns where each one is. */
+  /** Writes events, one line each, and returns where each one is. */
   private async write(chunks: Buffer[]): Promise<SpoolRef[]> {
     const segment = await this.writableSegment();
     const refs: SpoolRef[] = [];
+    const lines: Buffer[] = [];
     let offset = segment.size;
     for (const chunk of chunks) {
-      refs.push({ segment: segment.number, offset, bytes: chunk.length - 1 });
-      offset += chunk.length;
+      refs.push({ segment: segment.number, offset, bytes: chunk.length });
+      lines.push(chunk, NEWLINE);
+      offset += chunk.length + 1;
     }
-    const data = Buffer.concat(chunks);
-    // Emptied so the caller's array does not keep each chunk alive beside the joined copy during the write.
-    chunks.length = 0;
+    const data = Buffer.concat(lines);
     try {
       const handle = await handleOf(segment);
       await writeAll(handle, data, segment.size);

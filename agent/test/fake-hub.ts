@@ -12,7 +12,6 @@ import {
   AGENT_NAMESPACE,
   LIMITS,
   agentAuthSchema,
-  eventBatchSchema,
   helloSchema,
   loadReportSchema,
   type AgentAuth,
@@ -24,7 +23,7 @@ import {
   type Refusal,
   type RunEvent,
 } from '../src/protocol/index.js';
-import { AGENT_BIN } from './helpers.js';
+import { AGENT_BIN, decodeBatch } from './helpers.js';
 
 export type HubSocket = Socket<AgentToHubEvents, HubToAgentEvents>;
 
@@ -107,7 +106,7 @@ export class FakeHub {
       this.loads.push(loadReportSchema.parse(payload));
     });
     socket.on('events', (payload, ack) => {
-      const batch = eventBatchSchema.parse(payload);
+      const batch = decodeBatch(payload);
       this.received.push(...batch.events);
       this.batchNumber += 1;
       if (!(this.options.ackEvents?.(this.batchNumber, socket) ?? true)) return;

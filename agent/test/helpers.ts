@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import type { RunEventBody, RunKey } from '../src/outbox.js';
-import type { Assignment, Json, LogLine, Runtime } from '../src/protocol/index.js';
+import { decodeEventBatch, eventBatchSchema, type Assignment, type EventBatch, type Json, type LogLine, type Runtime } from '../src/protocol/index.js';
 import { Run, agentEnvironment, type RunOutcome, type RunSink } from '../src/runner/run.js';
 import type { RunSettings } from '../src/runner/types.js';
 import { WarmPool } from '../src/runner/warm-pool.js';
@@ -16,6 +16,13 @@ import { warmShellKind } from '../src/runner/warm-shell.js';
 export const AGENT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const AGENT_BIN = path.join(AGENT_ROOT, 'bin', 'farmboy-agent.js');
 export const TASK_HOST = path.join(AGENT_ROOT, 'dist', 'task-host.js');
+
+/** Decodes an `events` payload as the hub does and checks it against the schema; throws when it is invalid. */
+export function decodeBatch(payload: unknown): EventBatch {
+  const decoded = decodeEventBatch(payload);
+  if (!decoded.ok) throw new Error(decoded.reason);
+  return eventBatchSchema.parse(decoded.value);
+}
 
 export function fixturePath(name: string): string {
   return path.join(AGENT_ROOT, 'test', 'fixtures', name);

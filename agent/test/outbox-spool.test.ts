@@ -4,9 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Outbox } from '../src/outbox.js';
-import { ACK_ALL, type EventBatch, type RunEvent } from '../src/protocol/index.js';
+import { ACK_ALL, type EncodedEventBatch, type RunEvent } from '../src/protocol/index.js';
 import { Spool } from '../src/spool.js';
-import { makeTempDir, removeDir } from './helpers.js';
+import { decodeBatch, makeTempDir, removeDir } from './helpers.js';
 
 const RUN = { runId: 'run-a', attempt: 1 };
 const silent = pino({ level: 'silent' });
@@ -16,7 +16,8 @@ class RecordingHub {
   readonly events: RunEvent[] = [];
   acknowledge = true;
 
-  readonly send = async (batch: EventBatch): Promise<unknown> => {
+  readonly send = async (encoded: EncodedEventBatch): Promise<unknown> => {
+    const batch = decodeBatch(encoded);
     this.events.push(...batch.events);
     if (!this.acknowledge) return new Promise(() => undefined);
     const acked: Record<string, number> = {};

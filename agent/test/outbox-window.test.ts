@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { Outbox } from '../src/outbox.js';
-import type { EventBatch, RunEvent } from '../src/protocol/index.js';
+import type { EncodedEventBatch, EventBatch, RunEvent } from '../src/protocol/index.js';
+import { decodeBatch } from './helpers.js';
 
 const RUN_A = { runId: 'run-a', attempt: 1 };
 
@@ -16,7 +17,8 @@ class SequencedHub {
   private lastSeq = new Map<string, number>();
   private answers: { batch: EventBatch; resolve: (ack: unknown) => void }[] = [];
 
-  readonly send = (batch: EventBatch): Promise<unknown> => {
+  readonly send = (encoded: EncodedEventBatch): Promise<unknown> => {
+    const batch = decodeBatch(encoded);
     this.batches.push(batch);
     return new Promise((resolve) => this.answers.push({ batch, resolve }));
   };

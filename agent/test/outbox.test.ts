@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { Outbox, type OutboxOptions } from '../src/outbox.js';
-import { ACK_ALL, eventBatchSchema, type EventBatch, type RunEvent, type RunRef } from '../src/protocol/index.js';
+import { ACK_ALL, eventBatchSchema, type EncodedEventBatch, type EventBatch, type RunEvent, type RunRef } from '../src/protocol/index.js';
+import { decodeBatch } from './helpers.js';
 
 const RUN_A = { runId: 'run-a', attempt: 1 };
 const RUN_B = { runId: 'run-b', attempt: 1 };
@@ -12,8 +13,8 @@ class FakeHub {
   readonly batches: EventBatch[] = [];
   private answers: { resolve: (ack: unknown) => void; reject: (error: Error) => void }[] = [];
 
-  readonly send = (batch: EventBatch): Promise<unknown> => {
-    this.batches.push(batch);
+  readonly send = (encoded: EncodedEventBatch): Promise<unknown> => {
+    this.batches.push(decodeBatch(encoded));
     return new Promise((resolve, reject) => this.answers.push({ resolve, reject }));
   };
 

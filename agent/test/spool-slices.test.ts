@@ -28,8 +28,8 @@ describe('spool writes', () => {
     const events = Array.from({ length: 40 }, (_, index) => bigEvent(index + 1));
 
     // Appended in one turn, so all but the first wait in the queue while the first is written.
-    const refs = await Promise.all(events.map((event) => spool.append([event])));
-    const read = await Promise.all(refs.map(([ref]) => (ref === undefined ? undefined : spool.read(ref))));
+    const refs = await Promise.all(events.map((event) => spool.append([Buffer.from(JSON.stringify(event))])));
+    const read = await Promise.all(refs.map(async ([ref]) => (ref === undefined ? undefined : JSON.parse((await spool.read(ref)).toString()))));
     await spool.close();
 
     expect(refs.every((list) => list.length === 1)).toBe(true);

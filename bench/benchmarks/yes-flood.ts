@@ -4,9 +4,10 @@
  * the agent's backlog drains. It also samples the agent's peak resident
  * memory, and times `/api/health` while a client downloads the whole log.
  */
-import { stat, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LIMITS } from 'farmboy-agent/protocol';
+import { storedOutputBytes } from '../../tests/store/helpers.js';
 import { startAgentProcesses } from '../lib/agents.js';
 import { sleep, waitUntil, type Benchmark } from '../lib/context.js';
 import { createTask, runTask, type HubProcess, startHubProcess } from '../lib/hub.js';
@@ -71,7 +72,7 @@ export const yesFloodBenchmark: Benchmark = {
     }, (seconds + 600) * 1000, 'run finished', 250);
     const final = run as unknown as RunView;
     const endedAt = Number(await readFile(endedFile, 'utf8'));
-    const storedBytes = (await stat(path.join(hub.dataDir, 'logs', `${runId}.jsonl`))).size;
+    const storedBytes = await storedOutputBytes(hub.dataDir, runId, 'l');
 
     const started = wallMs();
     const download = downloadLog(hub, runId);

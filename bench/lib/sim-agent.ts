@@ -13,6 +13,7 @@ import {
   AGENT_NAMESPACE,
   PROTOCOL_VERSION,
   assignmentSchema,
+  encodeEventBatch,
   parseMessage,
   type AgentToHubEvents,
   type HubToAgentEvents,
@@ -119,7 +120,8 @@ export class SimAgent {
     this.inFlight = true;
     this.socket
       .timeout(ACK_TIMEOUT_MS)
-      .emitWithAck('events', { events: batch })
+      // Encoded as the real outbox encodes it, so the hub does the same work for it.
+      .emitWithAck('events', encodeEventBatch(batch.map((event) => Buffer.from(JSON.stringify(event)))))
       .then(
         () => {
           this.inFlight = false;

@@ -16,6 +16,7 @@ import {
   agentAuthSchema,
   agentToHubSchemas,
   assignReplySchema,
+  decodeEventBatch,
   parseMessage,
   rotateReplySchema,
   type AgentToHubEvents,
@@ -167,11 +168,14 @@ export class AgentGateway implements AgentLink {
 
   private parse<T>(socket: AgentSocket, event: keyof AgentToHubEvents, schema: z.ZodType<T>, payload: unknown): ParseResult<T> {
     const parsed = parseMessage(schema, payload);
-    if (!parsed.ok) {
-      const { agentId } = socket.data;
-      this.invalid.warn(`${event}:${agentId}`, { agentId, event, reason: parsed.reason }, 'invalid message from agent dropped');
-    }
-    return parsed;
+    return parsed.ok ? parsed : this.reject(socket, event, parsed.reason);
+  }
+
+  /** Logs an invalid message from an agent, at most once per interval for each agent and event, and drops it. */
+  private reject(socket: AgentSocket, event: keyof AgentToHubEvents, reason: string): ParseResult<never> {
+    const { agentId } = socket.data;
+    this.invalid.warn(`${event}:${agentId}`, { agentId, event, reason }, 'invalid message from agent dropped');
+    return { ok: false, reason };
   }
 
   private onHello(socket: AgentSocket, payload: unknown, ack: unknown): void {
@@ -237,7 +241,8 @@ export class AgentGateway implements AgentLink {
   }
 
   private onEvents(socket: AgentSocket, payload: unknown, ack: unknown): void {
-    const parsed = this.parse(socket, 'events', agentToHubSchemas.events, payload);
+    const decoded = decodeEventBatch(payload);
+    const parsed = decoded.ok ? this.parse(socket, 'events', agentToHubSchemas.events, decoded.value) : this.reject(socket, 'events', decoded.reason);
     if (!parsed.ok || typeof ack !== 'function') return;
     this.confirmCredential(socket);
     const { agentId } = socket.data;

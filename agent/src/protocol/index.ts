@@ -229,6 +229,40 @@ export const eventBatchSchema = z.object({
 });
 export type EventBatch = z.infer<typeof eventBatchSchema>;
 
+/**
+ * An event batch as the agent sends it: its UTF-8 JSON in one binary
+ * attachment, joined from the bytes the agent wrote to its spool, so
+ * socket.io neither serializes nor scans a flood's lines again. The hub also
+ * accepts a batch as an object.
+ */
+export type EncodedEventBatch = Uint8Array;
+
+/** Joins events, each the UTF-8 JSON of one RunEvent, into an encoded batch. */
+export function encodeEventBatch(events: readonly Uint8Array[]): Buffer {
+  // Built here, not at load: the renderer imports this module's schemas, and a browser has no Buffer.
+  const comma = Buffer.from(',');
+  const parts: Uint8Array[] = [Buffer.from('{"events":[')];
+  for (const [index, event] of events.entries()) {
+    if (index > 0) parts.push(comma);
+    parts.push(event);
+  }
+  parts.push(Buffer.from(']}'));
+  return Buffer.concat(parts);
+}
+
+/**
+ * Returns the value an `events` payload carries: the parsed JSON of an
+ * encoded batch, or the payload itself. Text that is not JSON gives a reason.
+ */
+export function decodeEventBatch(payload: unknown): ParseResult<unknown> {
+  if (!(payload instanceof Uint8Array)) return { ok: true, value: payload };
+  try {
+    return { ok: true, value: JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8')) };
+  } catch (error: unknown) {
+    return { ok: false, reason: `binary batch is not valid JSON: ${error instanceof Error ? error.message : String(error)}`.slice(0, 1000) };
+  }
+}
+
 export const eventBatchAckSchema = z.object({
   /** Highest sequence number applied, per run in the batch, or ACK_ALL. */
   acked: z.record(z.string(), z.number().int().nonnegative()),
@@ -324,7 +358,7 @@ export type Ack<T> = (reply: T) => void;
 export interface AgentToHubEvents {
   hello: (payload: Hello, ack: Ack<HelloReply>) => void;
   load: (payload: LoadReport) => void;
-  events: (payload: EventBatch, ack: Ack<EventBatchAck>) => void;
+  events: (payload: EventBatch | EncodedEventBatch, ack: Ack<EventBatchAck>) => void;
 }
 
 export interface HubToAgentEvents {
