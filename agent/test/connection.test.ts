@@ -77,6 +77,22 @@ describe('agent connection', () => {
     expect(running.stderr()).not.toContain(TOKEN);
   });
 
+  it('sends large batches as bytes', async () => {
+    hub = await FakeHub.start();
+    launch(hub.url);
+    await until(() => hub?.hellos.length === 1, 10_000, 'hello');
+    // About 2.4 MB of lines as JSON, so the outbox fills batches far above the size sent as bytes.
+    const assignment = makeAssignment('shell', 'seq 1 40000 | sed "s/$/ padding the line/"');
+
+    await assign(hub, assignment);
+    await until(() => finishedOf(hub!, assignment.runId) !== undefined, 10_000, 'finished event');
+    const lines = hub.appliedEvents(assignment.runId).flatMap((event) => (event.type === 'log' ? event.lines : []));
+
+    expect(lines).toHaveLength(40_000);
+    expect(hub.payloads.some((payload) => payload.binary)).toBe(true);
+    expect(hub.payloads[0]?.binary).toBe(false);
+  });
+
   it('runs a node task', async () => {
     hub = await FakeHub.start();
     launch(hub.url);

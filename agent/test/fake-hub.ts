@@ -43,6 +43,8 @@ export class FakeHub {
   readonly loads: LoadReport[] = [];
   /** Every event received, duplicates included. */
   readonly received: RunEvent[] = [];
+  /** How each `events` payload came: as encoded bytes or as an object, with its event count. */
+  readonly payloads: Array<{ binary: boolean; events: number }> = [];
   /** Highest contiguous seq applied per run, as a real hub would track it. */
   readonly applied = new Map<string, number>();
   socket: HubSocket | null = null;
@@ -107,6 +109,7 @@ export class FakeHub {
     });
     socket.on('events', (payload, ack) => {
       const batch = decodeBatch(payload);
+      this.payloads.push({ binary: payload instanceof Uint8Array, events: batch.events.length });
       this.received.push(...batch.events);
       this.batchNumber += 1;
       if (!(this.options.ackEvents?.(this.batchNumber, socket) ?? true)) return;

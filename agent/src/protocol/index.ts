@@ -12,7 +12,7 @@ export * from './masking.js';
 export * from './stored-size.js';
 
 /** Bumped on any change that an older peer could misread. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Socket.io namespace that agents connect to. */
 export const AGENT_NAMESPACE = '/agent';
@@ -233,7 +233,7 @@ export type EventBatch = z.infer<typeof eventBatchSchema>;
  * An event batch as the agent sends it: its UTF-8 JSON in one binary
  * attachment, joined from the bytes the agent wrote to its spool, so
  * socket.io neither serializes nor scans a flood's lines again. The hub also
- * accepts a batch as an object.
+ * accepts a batch as an object, which is how the agent sends small ones.
  */
 export type EncodedEventBatch = Uint8Array;
 
