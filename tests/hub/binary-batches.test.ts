@@ -1,19 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeEventBatch } from 'farmboy-agent/protocol';
-import { cleanup, createShellTask, startTestHub, waitFor } from '../helpers/fleet.js';
-import { connectRawAgent } from '../security/helpers.js';
+import { cleanup } from '../helpers/fleet.js';
+import { assignedRawRun } from '../security/helpers.js';
 
 afterEach(cleanup);
 
-/** Starts a hub and a protocol-level agent that sends `events` payloads as given, and runs a task on that agent. */
+/** Starts a run on a hand-made agent, with a sender of raw `events` payloads and the events of a whole run. */
 async function assignedRun() {
-  const hub = await startTestHub();
-  const agent = await connectRawAgent(hub, 'agent-binary', null, [], []);
-  const assigned: string[] = [];
-  agent.socket.on('assign', (assignment: { runId: string }) => assigned.push(assignment.runId));
-  const task = await createShellTask(hub, 'sleep 1');
-  const runId = (await hub.api<{ id: string }>('POST', `/api/tasks/${task.id}/runs`, {})).body.id;
-  await waitFor(() => assigned.includes(runId), 10_000, 'the assignment');
+  const { hub, agent, runId } = await assignedRawRun('agent-binary');
   const send = async (payload: unknown) => (await agent.socket.timeout(2_000).emitWithAck('events', payload)) as { acked: Record<string, number> };
   const at = Date.now();
   const events = [

@@ -1,19 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, createShellTask, startTestHub, waitFor } from '../helpers/fleet.js';
-import { connectRawAgent } from '../security/helpers.js';
+import { cleanup } from '../helpers/fleet.js';
+import { assignedRawRun } from '../security/helpers.js';
 
 afterEach(cleanup);
 
-/** Starts a hub and a protocol-level agent, and runs a task that the hub assigns to that agent. */
+/** Starts a run on a hand-made agent, with a sender of event batches and a reader of the run log. */
 async function assignedRun() {
-  const hub = await startTestHub();
-  const agent = await connectRawAgent(hub, 'agent-late', null, [], []);
-  const assigned: string[] = [];
-  agent.socket.on('assign', (assignment: { runId: string }) => assigned.push(assignment.runId));
-  const task = await createShellTask(hub, 'sleep 1');
-  const runId = (await hub.api<{ id: string }>('POST', `/api/tasks/${task.id}/runs`, {})).body.id;
-  await waitFor(() => assigned.includes(runId), 10_000, 'the assignment');
+  const { hub, agent, runId } = await assignedRawRun('agent-late');
   const send = async (events: unknown[]) => (await agent.socket.timeout(10_000).emitWithAck('events', { events })) as { acked: Record<string, number> };
   const readLog = async () => (await hub.api<string>('GET', `/api/runs/${runId}/log`)).body;
   return { hub, runId, send, readLog };

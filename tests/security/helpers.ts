@@ -6,7 +6,7 @@ import pino, { type Logger } from 'pino';
 import { io, type Socket } from 'socket.io-client';
 import { AGENT_NAMESPACE, PROTOCOL_VERSION } from 'farmboy-agent/protocol';
 import { createTlsIdentity, type HubTlsIdentity } from '../../electron/hub/tls.js';
-import { onCleanup, rawAgentOptions, type TestHub } from '../helpers/fleet.js';
+import { createShellTask, onCleanup, rawAgentOptions, startTestHub, waitFor, type TestHub } from '../helpers/fleet.js';
 
 export interface CapturedLog {
   logger: Logger;
@@ -98,4 +98,16 @@ export async function connectRawAgent(hub: TestHub, agentId: string, credential:
   const facts = { hostname: agentId, platform: 'linux', arch: 'x64', cpus: 2, memoryBytes: 1e9, nodeVersion: 'v20' };
   const reply = (await socket.timeout(5_000).emitWithAck('hello', { facts, tags, slots: 1, maxLoad: null, runs })) as { credential?: string };
   return { socket, credential: reply.credential ?? credential };
+}
+
+/** Starts a hub and a hand-made agent, and runs a task that the hub assigns to that agent. */
+export async function assignedRawRun(agentId: string): Promise<{ hub: TestHub; agent: RawAgent; runId: string }> {
+  const hub = await startTestHub();
+  const agent = await connectRawAgent(hub, agentId, null, [], []);
+  const assigned: string[] = [];
+  agent.socket.on('assign', (assignment: { runId: string }) => assigned.push(assignment.runId));
+  const task = await createShellTask(hub, 'sleep 1');
+  const runId = (await hub.api<{ id: string }>('POST', `/api/tasks/${task.id}/runs`, {})).body.id;
+  await waitFor(() => assigned.includes(runId), 10_000, 'the assignment');
+  return { hub, agent, runId };
 }
