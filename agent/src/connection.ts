@@ -70,7 +70,7 @@ const RECONNECT_DELAY_MAX_MS = 30_000;
  * about 1.5 ms later (bench/, the `dispatch` benchmark), while parsing and
  * re-encoding a small batch costs well under a millisecond.
  * NOTE: a bare socket.io round trip over TLS pays only about 0.1 ms for the
- * second frame; where the rest of the delay comes from is not known.
+ * second frame. Where the rest of the delay comes from is not known.
  */
 const MIN_BINARY_BATCH_BYTES = 16 * 1024;
 

@@ -231,9 +231,10 @@ export type EventBatch = z.infer<typeof eventBatchSchema>;
 
 /**
  * An event batch as the agent sends it: its UTF-8 JSON in one binary
- * attachment, joined from the bytes the agent wrote to its spool, so
- * socket.io neither serializes nor scans a flood's lines again. The hub also
- * accepts a batch as an object, which is how the agent sends small ones.
+ * attachment, joined from each event's JSON, which the agent also writes to
+ * its spool, so socket.io neither serializes nor scans a flood's lines
+ * again. The hub also accepts a batch as an object, which is how the agent
+ * sends small ones.
  */
 export type EncodedEventBatch = Uint8Array;
 
@@ -252,7 +253,7 @@ export function encodeEventBatch(events: readonly Uint8Array[]): Buffer {
 
 /**
  * Returns the value an `events` payload carries: the parsed JSON of an
- * encoded batch, or the payload itself. Text that is not JSON gives a reason.
+ * encoded batch, or the payload itself; bytes that are not JSON give a reason.
  */
 export function decodeEventBatch(payload: unknown): ParseResult<unknown> {
   if (!(payload instanceof Uint8Array)) return { ok: true, value: payload };
