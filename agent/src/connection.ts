@@ -16,6 +16,7 @@ import {
   assignmentSchema,
   cancelSchema,
   drainSchema,
+  eventBatchPayload,
   helloReplySchema,
   parseMessage,
   refusalSchema,
@@ -26,7 +27,6 @@ import {
   type Assignment,
   type CancelRequest,
   type EncodedEventBatch,
-  type EventBatch,
   type Hello,
   type HelloReply,
   type HubToAgentEvents,
@@ -64,15 +64,6 @@ type AgentSocket = Socket<HubToAgentEvents, AgentToHubEvents>;
 
 const RECONNECT_DELAY_MS = 1_000;
 const RECONNECT_DELAY_MAX_MS = 30_000;
-/**
- * Batches smaller than this go as objects. A binary attachment is a second
- * WebSocket frame, and with it the `started` report of a run reached the hub
- * about 1.5 ms later (bench/, the `dispatch` benchmark), while parsing and
- * re-encoding a small batch costs well under a millisecond.
- * NOTE: a bare socket.io round trip over TLS pays only about 0.1 ms for the
- * second frame. Where the rest of the delay comes from is not known.
- */
-const MIN_BINARY_BATCH_BYTES = 16 * 1024;
 
 export class HubConnection {
   private readonly socket: AgentSocket;
@@ -126,8 +117,7 @@ export class HubConnection {
   /** Sends one batch of run events; resolves with the hub's raw ack. */
   async sendEvents(batch: EncodedEventBatch): Promise<unknown> {
     if (!this.isConnected) throw new Error('not connected to the hub');
-    const payload = batch.byteLength < MIN_BINARY_BATCH_BYTES ? (JSON.parse(Buffer.from(batch).toString('utf8')) as EventBatch) : batch;
-    return this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('events', payload);
+    return this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('events', eventBatchPayload(batch));
   }
 
   /** Authenticates later connections with the credential the hub issued instead of the enrollment token. */

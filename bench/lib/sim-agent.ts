@@ -14,6 +14,7 @@ import {
   PROTOCOL_VERSION,
   assignmentSchema,
   encodeEventBatch,
+  eventBatchPayload,
   parseMessage,
   type AgentToHubEvents,
   type HubToAgentEvents,
@@ -120,8 +121,8 @@ export class SimAgent {
     this.inFlight = true;
     this.socket
       .timeout(ACK_TIMEOUT_MS)
-      // Encoded as the real outbox encodes it, so the hub does the same work for it.
-      .emitWithAck('events', encodeEventBatch(batch.map((event) => Buffer.from(JSON.stringify(event)))))
+      // Sent as the real agent sends it, so the hub does the same work for it.
+      .emitWithAck('events', eventBatchPayload(encodeEventBatch(batch.map((event) => Buffer.from(JSON.stringify(event))))))
       .then(
         () => {
           this.inFlight = false;
