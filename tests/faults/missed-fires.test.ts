@@ -14,15 +14,23 @@ async function runsOf(hub: HubProcess, query: string): Promise<Run[]> {
   return (await hub.api<Run[]>('GET', `/api/runs?${query}&limit=1000`)).body;
 }
 
+/**
+ * Starts a hub process with two jobs firing every 2 s, one per catch-up policy. No agent takes their runs, so
+ * a parallel overlap keeps the queued ones from blocking a catch-up.
+ */
+async function startWithTwoJobs(dataDir: string): Promise<{ hub: HubProcess; none: { id: string }; once: { id: string } }> {
+  const hub = await startHubProcess(dataDir);
+  const task = (await hub.api<{ id: string }>('POST', '/api/tasks', { name: 'tick', runtime: 'shell', source: 'echo tick' })).body;
+  const common = { taskId: task.id, schedule: { cron: '*/2 * * * * *', timezone: 'UTC' }, overlap: 'parallel', maxParallel: 1000 };
+  const none = (await hub.api<{ id: string }>('POST', '/api/jobs', { ...common, name: 'none', catchUp: 'none' })).body;
+  const once = (await hub.api<{ id: string }>('POST', '/api/jobs', { ...common, name: 'once', catchUp: 'once' })).body;
+  return { hub, none, once };
+}
+
 describe('missed fires in run history', () => {
   it('records a hub downtime once per job', { timeout: 60_000 }, async () => {
     const dataDir = await tempDir('missed');
-    const hub = await startHubProcess(dataDir);
-    const task = (await hub.api<{ id: string }>('POST', '/api/tasks', { name: 'tick', runtime: 'shell', source: 'echo tick' })).body;
-    // No agent takes the runs, so a parallel overlap keeps the queued ones from blocking a catch-up.
-    const common = { taskId: task.id, schedule: { cron: '*/2 * * * * *', timezone: 'UTC' }, overlap: 'parallel', maxParallel: 1000 };
-    const none = (await hub.api<{ id: string }>('POST', '/api/jobs', { ...common, name: 'none', catchUp: 'none' })).body;
-    const once = (await hub.api<{ id: string }>('POST', '/api/jobs', { ...common, name: 'once', catchUp: 'once' })).body;
+    const { hub, none, once } = await startWithTwoJobs(dataDir);
     await waitFor(async () => (await runsOf(hub, `jobId=${none.id}`)).length > 0, 10_000, 'a scheduled run');
 
     await hub.kill('SIGTERM');
@@ -57,11 +65,7 @@ describe('missed fires in run history', () => {
 describe('catch-up after a crash', () => {
   it('counts no fire the history shows as run', { timeout: 60_000 }, async () => {
     const dataDir = await tempDir('missed-crash');
-    const hub = await startHubProcess(dataDir);
-    const task = (await hub.api<{ id: string }>('POST', '/api/tasks', { name: 'tick', runtime: 'shell', source: 'echo tick' })).body;
-    const common = { taskId: task.id, schedule: { cron: '*/2 * * * * *', timezone: 'UTC' }, overlap: 'parallel', maxParallel: 1000 };
-    const none = (await hub.api<{ id: string }>('POST', '/api/jobs', { ...common, name: 'none', catchUp: 'none' })).body;
-    const once = (await hub.api<{ id: string }>('POST', '/api/jobs', { ...common, name: 'once', catchUp: 'once' })).body;
+    const { hub, none, once } = await startWithTwoJobs(dataDir);
     await waitFor(async () => (await runsOf(hub, `jobId=${once.id}`)).length >= 2, 10_000, 'two scheduled runs');
     // Past the store's 100 ms flush, so the latest fire is on disk when the hub dies.
     await sleep(300);
